@@ -1,0 +1,121 @@
+"""`passerelle`: chat in the terminal, run the bot, manage the database and the knowledge base."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bot.settings import Settings, SettingsError, get_settings
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as error:
+        click.echo(f"passerelle: {error}", err=True)
+        sys.exit(2)
+
+
+def _logging(settings: Settings, quiet: bool = False) -> None:
+    level = logging.WARNING if quiet and settings.log_level == "INFO" else settings.log_level
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+@click.group()
+def cli() -> None:
+    """Passerelle: rights, French courses, documents and appointments, in your language."""
+
+
+@cli.command()
+@click.option("--user", default="local", show_default=True, help="Who you are in this chat.")
+@click.option("--lang", default=None, help="Start directly in this language (e.g. ar).")
+@click.option(
+    "--downloads",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/downloads"),
+    show_default=True,
+    help="Where files sent by the bot (calendar files...) are saved.",
+)
+def chat(user: str, lang: str | None, downloads: Path) -> None:
+    """Talk to Passerelle in this terminal."""
+    settings = _settings()
+    _logging(settings, quiet=True)
+    asyncio.run(_chat(settings, user, lang, downloads))
+
+
+async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path) -> None:
+    from bot.app import build_app
+    from bot.channels.console import ConsoleChannel
+
+    app = await build_app(settings)
+    if lang is not None and lang not in app.catalogs:
+        await app.close()
+        raise click.BadParameter(
+            f"{lang!r} is not a bundled language ({', '.join(app.catalogs.locales)})",
+            param_hint="--lang",
+        )
+    try:
+        await ConsoleChannel(app, user=user, downloads=downloads).run(sys.stdin, lang=lang)
+    finally:
+        await app.close()
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the bot: on Telegram when a token is set, else in this terminal."""
+    ctx.invoke(chat)
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the database schema."""
+    settings = _settings()
+    _logging(settings)
+
+    async def upgrade() -> None:
+        from bot.db import create_engine, migrate
+
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine, settings.database_url, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(upgrade())
+    click.echo(f"database at {revision}")
+
+
+def _add_optional_groups() -> None:
+    """Command groups that live in their own modules."""
+    try:
+        from bot.cli_kb import kb
+    except ImportError:
+        return
+    try:
+        from bot.cli_search import eval_command, search_command
+
+        kb.add_command(search_command, "search")
+        kb.add_command(eval_command, "eval")
+    except ImportError:
+        pass
+    cli.add_command(kb)
+
+
+_add_optional_groups()
+
+
+def main() -> None:
+    cli(prog_name="passerelle")

@@ -1,0 +1,332 @@
+"""The way of one message: dedupe, load, run the step, save, queue the replies — in one unit."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from weakref import WeakValueDictionary
+
+from dialogs.framework import (
+    NAV_BACK,
+    NAV_MENU,
+    SEP,
+    Context,
+    Outcome,
+    Registry,
+    Step,
+    qualify,
+)
+from dialogs.i18n import Catalogs, isolate_ltr
+from dialogs.incoming import Command, Incoming, Pressed, Said, SentMedia, SharedLocation
+from dialogs.ports import ConversationStore, StaleState
+from dialogs.replies import Card, Option, Options, Reply, Text
+from dialogs.state import ConversationState
+
+log = logging.getLogger("passerelle.engine")
+
+MAX_ATTEMPTS = 8
+START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MENU_STEP = "menu"
+LANGUAGE_STEP = "lang"
+HELP_STEP = "help"
+
+
+@dataclass(frozen=True)
+class Handled:
+    """The replies of one update and their outbox ids (empty for a duplicate delivery)."""
+
+    replies: list[Reply]
+    outbox_ids: list[int] = field(default_factory=list)
+    duplicate: bool = False
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Engine:
+    def __init__(
+        self,
+        store: ConversationStore,
+        registry: Registry,
+        catalogs: Catalogs,
+        default_locale: str = "fr",
+        services: dict[type[Any], Any] | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.catalogs = catalogs
+        self.default_locale = default_locale if default_locale in catalogs else "fr"
+        self.services = services or {}
+        self.clock = clock
+        # One lock per person in this process keeps their updates in order; the
+        # state's version number protects against other processes.
+        self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
+
+    def _lock(self, incoming: Incoming) -> asyncio.Lock:
+        key = (incoming.channel, incoming.person_ref)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, incoming: Incoming) -> Handled:
+        async with self._lock(incoming):
+            for attempt in range(MAX_ATTEMPTS):
+                try:
+                    return await self._handle_once(incoming, failed=False)
+                except StaleState:
+                    log.info("state.conflict attempt=%d channel=%s", attempt, incoming.channel)
+                    await asyncio.sleep(0.01 * (attempt + 1))
+                except Exception:
+                    log.exception("step.failed channel=%s", incoming.channel)
+                    return await self._handle_once(incoming, failed=True)
+            log.error("state.conflict.gave_up channel=%s", incoming.channel)
+            return await self._handle_once(incoming, failed=True)
+
+    async def _handle_once(self, incoming: Incoming, failed: bool) -> Handled:
+        async with self.store.unit() as conversations:
+            if not await conversations.claim_update(incoming.channel, incoming.update_id):
+                log.info("update.duplicate channel=%s", incoming.channel)
+                return Handled(replies=[], duplicate=True)
+            person = await conversations.person(incoming.channel, incoming.person_ref)
+            state = await conversations.state(person)
+            locale = person.locale or self.catalogs.best_match(incoming.locale_hint)
+            ctx = Context(
+                person=person,
+                state=state,
+                t=self.catalogs.translator(locale or self.default_locale),
+                catalogs=self.catalogs,
+                registry=self.registry,
+                conversations=conversations,
+                now=self.clock(),
+                services=self.services,
+            )
+            ctx.state.data.setdefault("_hint", incoming.locale_hint or "")
+            if failed:
+                replies = await self._recover(ctx)
+            else:
+                replies = await self._dispatch(ctx, incoming)
+            replies = self._finish(ctx, replies)
+            await conversations.save_state(person, ctx.state)
+            await conversations.save_person(person)
+            outbox_ids = await conversations.queue(person, replies)
+            return Handled(replies=replies, outbox_ids=outbox_ids)
+
+    # -- dispatch -----------------------------------------------------------------
+
+    async def _dispatch(self, ctx: Context, incoming: Incoming) -> list[Reply]:
+        payload = incoming.payload
+        if ctx.person.locale is None:
+            return await self._first_contact(ctx, incoming)
+        match payload:
+            case Command(name=name, argument=argument):
+                return await self._command(ctx, name, argument)
+            case Pressed(option_id=option_id):
+                return await self._pressed(ctx, option_id)
+            case Said(text=text):
+                return await self._said(ctx, text)
+            case SharedLocation(latitude=latitude, longitude=longitude):
+                return await self._location(ctx, latitude, longitude)
+            case SentMedia():
+                note = Text(
+                    ctx.t(
+                        "I cannot read voice messages, photos or files. "
+                        "Please use the buttons, or type a few words."
+                    )
+                )
+                return [note, *await self._show_current(ctx)]
+        raise TypeError(f"unknown payload {payload!r}")
+
+    async def _first_contact(self, ctx: Context, incoming: Incoming) -> list[Reply]:
+        payload = incoming.payload
+        if isinstance(payload, Pressed) and payload.option_id.startswith(LANGUAGE_STEP + SEP):
+            return await self._pressed(ctx, payload.option_id)
+        if isinstance(payload, Command) and payload.name == "start" and payload.argument:
+            if START_PAYLOAD.match(payload.argument):
+                ctx.state.data["_pending_start"] = payload.argument
+        return await self._enter(ctx, LANGUAGE_STEP, push=False)
+
+    async def _command(self, ctx: Context, name: str, argument: str) -> list[Reply]:
+        if name == "start":
+            if argument:
+                return await self._start_payload(ctx, argument)
+            return await self.menu(ctx)
+        if name == "menu":
+            return await self.menu(ctx)
+        if name in ("language", "lang", "langue"):
+            return await self._enter(ctx, LANGUAGE_STEP)
+        if name == "help":
+            return await self._enter(ctx, HELP_STEP)
+        if name == "back":
+            return await self._apply(ctx, Outcome(back=True))
+        notice = Text(ctx.t("I do not know this command. Here is the menu."))
+        return [notice, *await self.menu(ctx)]
+
+    async def _start_payload(self, ctx: Context, argument: str) -> list[Reply]:
+        if START_PAYLOAD.match(argument):
+            prefix, _, rest = argument.partition("-")
+            handler = self.registry.start_payloads.get(prefix)
+            if handler is not None:
+                outcome = await handler(ctx, rest)
+                if outcome is not None:
+                    return await self._apply(ctx, outcome)
+        notice = Text(ctx.t("This link is not valid any more. Here is the menu."))
+        return [notice, *await self.menu(ctx)]
+
+    async def _pressed(self, ctx: Context, option_id: str) -> list[Reply]:
+        if option_id == NAV_MENU:
+            return await self.menu(ctx)
+        if option_id == NAV_BACK:
+            return await self._apply(ctx, Outcome(back=True))
+        code, _, value = option_id.partition(SEP)
+        found = self.registry.step(code)
+        if found is None or found[1].on_press is None:
+            return await self._expired(ctx)
+        dialog, step = found
+        if code != ctx.state.step:
+            if not step.reentrant:
+                return await self._expired(ctx)
+            # An older button of another step: handle it there, as if the person were back on it.
+            ctx.state.push(ctx.state.step)
+            ctx.state.dialog, ctx.state.step = dialog.name, code
+        assert step.on_press is not None
+        outcome = await step.on_press(ctx, value)
+        if outcome is None:
+            notice = Text(ctx.t("This choice is not available any more."))
+            return [notice, *await self._show_current(ctx)]
+        return await self._apply(ctx, outcome)
+
+    async def _said(self, ctx: Context, text: str) -> list[Reply]:
+        word = text.strip().casefold()
+        if word in {"menu", "/menu", ctx.t("menu").casefold(), "0"}:
+            return await self.menu(ctx)
+        found = self.registry.step(ctx.state.step)
+        if found is not None and found[1].on_text is not None:
+            return await self._apply(ctx, await found[1].on_text(ctx, text))
+        for fallback in self.registry.text_fallbacks:
+            outcome = await fallback(ctx, text)
+            if outcome is not None:
+                return await self._apply(ctx, outcome)
+        notice = Text(ctx.t("I did not understand. Please choose one of the buttons."))
+        return [notice, *await self._show_current(ctx)]
+
+    async def _location(self, ctx: Context, latitude: float, longitude: float) -> list[Reply]:
+        found = self.registry.step(ctx.state.step)
+        if found is not None and found[1].on_location is not None:
+            return await self._apply(ctx, await found[1].on_location(ctx, latitude, longitude))
+        if self.registry.location_fallback is not None:
+            return await self._apply(
+                ctx, await self.registry.location_fallback(ctx, latitude, longitude)
+            )
+        notice = Text(ctx.t("Thank you. I cannot use a location here."))
+        return [notice, *await self._show_current(ctx)]
+
+    async def _expired(self, ctx: Context) -> list[Reply]:
+        notice = Text(ctx.t("This button has expired. Here is the menu."))
+        return [notice, *await self.menu(ctx)]
+
+    async def _recover(self, ctx: Context) -> list[Reply]:
+        ctx.state.back_stack.clear()
+        notice = Text(ctx.t("Sorry, something went wrong on our side. Here is the menu."))
+        if ctx.person.locale is None:
+            return [notice, *await self._enter(ctx, LANGUAGE_STEP, push=False)]
+        return [notice, *await self.menu(ctx)]
+
+    # -- moving between steps -------------------------------------------------------
+
+    async def menu(self, ctx: Context) -> list[Reply]:
+        ctx.state.back_stack.clear()
+        return await self._enter(ctx, MENU_STEP, push=False)
+
+    async def _apply(self, ctx: Context, outcome: Outcome) -> list[Reply]:
+        replies = qualify(outcome.replies, ctx.state.step)
+        if outcome.back:
+            target = ctx.state.back_stack.pop() if ctx.state.back_stack else MENU_STEP
+            if self.registry.step(target) is None:
+                target = MENU_STEP
+            return [*replies, *await self._enter(ctx, target, push=False)]
+        if outcome.goto is not None:
+            push = not outcome.replace and outcome.goto != ctx.state.step
+            return [*replies, *await self._enter(ctx, outcome.goto, push=push)]
+        return replies
+
+    async def _enter(self, ctx: Context, code: str, push: bool = True) -> list[Reply]:
+        found = self.registry.step(code)
+        if found is None:
+            raise LookupError(f"no step {code!r}")
+        dialog, step = found
+        if code == MENU_STEP:
+            ctx.state.back_stack.clear()
+        elif push and ctx.state.step != code:
+            ctx.state.push(ctx.state.step)
+        ctx.state.dialog, ctx.state.step = dialog.name, code
+        return qualify(await step.show(ctx), code)
+
+    async def _show_current(self, ctx: Context) -> list[Reply]:
+        found = self.registry.step(ctx.state.step)
+        if found is None:
+            return await self.menu(ctx)
+        return qualify(await found[1].show(ctx), ctx.state.step)
+
+    # -- finishing touches ------------------------------------------------------------
+
+    def _finish(self, ctx: Context, replies: Sequence[Reply]) -> list[Reply]:
+        found = self.registry.step(ctx.state.step)
+        step: Step | None = found[1] if found else None
+        result = list(replies)
+        if step is not None and step.navigation and ctx.person.locale is not None:
+            result = self._with_navigation(ctx, result)
+        if ctx.t.rtl:
+            result = [_isolate(reply) for reply in result]
+        return result
+
+    def _with_navigation(self, ctx: Context, replies: list[Reply]) -> list[Reply]:
+        """Every screen but the menu offers a way back and a way home."""
+        nav = (
+            Option(id=NAV_BACK, label=ctx.t("⬅️ Back")),
+            Option(id=NAV_MENU, label=ctx.t("🏠 Menu")),
+        )
+        last_options = max(
+            (i for i, reply in enumerate(replies) if isinstance(reply, Options)), default=None
+        )
+        if last_options is None:
+            return [*replies, Options(text=ctx.t("What would you like to do now?"), rows=(nav,))]
+        current = replies[last_options]
+        assert isinstance(current, Options)
+        ids = {item.id for item in current.all_options()}
+        if NAV_MENU in ids:
+            return replies
+        extended = Options(text=current.text, rows=(*current.rows, nav), replaceable=current.replaceable)
+        return [*replies[:last_options], extended, *replies[last_options + 1 :]]
+
+
+def _isolate(reply: Reply) -> Reply:
+    match reply:
+        case Text(text=text):
+            return Text(isolate_ltr(text))
+        case Options(text=text, rows=rows, replaceable=replaceable):
+            new_rows = tuple(
+                tuple(Option(o.id, isolate_ltr(o.label), o.description) for o in row)
+                for row in rows
+            )
+            return Options(text=isolate_ltr(text), rows=new_rows, replaceable=replaceable)
+        case Card(title=title, body=body, footer=footer, badges=badges):
+            return Card(
+                title=isolate_ltr(title),
+                body=isolate_ltr(body),
+                footer=isolate_ltr(footer) if footer else footer,
+                badges=tuple(isolate_ltr(b) for b in badges),
+            )
+    return reply
+
+
+def fresh_state() -> ConversationState:
+    return ConversationState()

@@ -1,0 +1,163 @@
+"""Interface strings: gettext catalogs under `translations/`, compiled in memory at start.
+
+Message ids are English with named `{placeholders}`. A locale exists when its
+catalog exists and its code is listed in `translations/LINGUAS`: adding a
+language is a data change. Native names and text direction come from CLDR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+PARIS = ZoneInfo("Europe/Paris")
+
+# Unicode isolates: keep a left-to-right fragment (AME, 115, a date) whole inside RTL text.
+LRI = "\u2066"
+PDI = "\u2069"
+_LTR_RUN = re.compile(
+    r"(?<![\u2066\w])"
+    r"[A-Za-z0-9\u00C0-\u024F+]"
+    r"(?:[A-Za-z0-9\u00C0-\u024F.,:/'’()+\-–€%@_]|\s(?=[A-Za-z0-9\u00C0-\u024F+]))*"
+)
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated later, at render time."""
+    return message
+
+
+@dataclass(frozen=True)
+class LanguageInfo:
+    code: str
+    native_name: str
+    english_name: str
+    rtl: bool
+
+
+def language_info(code: str) -> LanguageInfo:
+    try:
+        locale = Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return LanguageInfo(code=code, native_name=code, english_name=code, rtl=False)
+    native = locale.get_display_name(code) or code
+    return LanguageInfo(
+        code=code,
+        native_name=native[:1].upper() + native[1:],
+        english_name=locale.english_name or code,
+        rtl=locale.character_order == "right-to-left",
+    )
+
+
+def isolate_ltr(text: str) -> str:
+    """Wrap left-to-right runs (Latin words, numbers, dates) in isolates for RTL readers."""
+    return _LTR_RUN.sub(lambda match: f"{LRI}{match.group(0).rstrip()}{PDI}", text)
+
+
+class _Params(dict[str, object]):
+    """Leaves an unknown placeholder visible instead of failing the whole reply."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class Translator:
+    """Interface strings, dates and numbers in one locale."""
+
+    def __init__(self, code: str, translations: gettext.NullTranslations) -> None:
+        self.code = code
+        self._translations = translations
+        self.info = language_info(code)
+
+    @property
+    def rtl(self) -> bool:
+        return self.info.rtl
+
+    @cached_property
+    def babel_locale(self) -> Locale:
+        try:
+            return Locale.parse(self.code)
+        except (UnknownLocaleError, ValueError):
+            return Locale.parse("fr")
+
+    def __call__(self, message: str, /, **params: object) -> str:
+        text = self._translations.gettext(message)
+        return text.format_map(_Params(params)) if params else text
+
+    def plural(self, singular: str, plural: str, count: int, /, **params: object) -> str:
+        text = self._translations.ngettext(singular, plural, count)
+        return text.format_map(_Params({"count": self.number(count), **params}))
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self.babel_locale)
+
+    def date(self, value: dt.date, style: str = "long") -> str:
+        return format_date(value, format=style, locale=self.babel_locale)
+
+    def time(self, value: dt.datetime) -> str:
+        return format_time(value, format="short", tzinfo=PARIS, locale=self.babel_locale)
+
+    def datetime(self, value: dt.datetime, style: str = "medium") -> str:
+        return format_datetime(value, format=style, tzinfo=PARIS, locale=self.babel_locale)
+
+
+class Catalogs:
+    """Every bundled interface catalog, compiled once, in memory."""
+
+    def __init__(self, directory: Path = TRANSLATIONS_DIR) -> None:
+        self.directory = directory
+        self._compiled: dict[str, gettext.NullTranslations] = {}
+        self.locales: tuple[str, ...] = tuple(self._listed_locales())
+        for code in self.locales:
+            self._compiled[code] = self._compile(code)
+
+    def _listed_locales(self) -> list[str]:
+        linguas = self.directory / "LINGUAS"
+        codes: list[str] = []
+        if linguas.exists():
+            for line in linguas.read_text(encoding="utf-8").splitlines():
+                code = line.split("#", 1)[0].strip()
+                if code and code not in codes and self.po_path(code).exists():
+                    codes.append(code)
+        return codes
+
+    def po_path(self, code: str) -> Path:
+        return self.directory / code / "LC_MESSAGES" / "messages.po"
+
+    def _compile(self, code: str) -> gettext.NullTranslations:
+        with self.po_path(code).open("rb") as handle:
+            catalog = read_po(handle, locale=code)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        return gettext.GNUTranslations(buffer)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._compiled
+
+    def translator(self, code: str) -> Translator:
+        translations = self._compiled.get(code) or gettext.NullTranslations()
+        return Translator(code, translations)
+
+    def best_match(self, hint: str | None) -> str | None:
+        """The bundled locale closest to a platform hint such as `pt-BR` or `fa_AF`."""
+        if not hint:
+            return None
+        base = hint.replace("-", "_").split("_", 1)[0].lower()
+        aliases: Mapping[str, str] = {"prs": "fa", "fuc": "ff", "ful": "ff", "pbu": "ps"}
+        base = aliases.get(base, base)
+        return base if base in self._compiled else None

@@ -1,0 +1,85 @@
+"""Where a person is in a conversation, and who they are to the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+#: JSON-compatible values only: the state is stored as JSON and read by other processes.
+JsonValue = Any
+
+MAX_BACK_STACK = 20
+
+
+class Role(StrEnum):
+    PERSON = "person"
+    AMBASSADOR = "ambassador"
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class Consent(StrEnum):
+    """Things a person may agree to; nothing of the kind is kept without it."""
+
+    REMEMBER_SITUATION = "remember_situation"
+    KEEP_CHECKLISTS = "keep_checklists"
+
+
+@dataclass
+class Person:
+    id: int
+    channel: str
+    platform_id: str
+    locale: str | None
+    role: Role = Role.PERSON
+    consents: dict[str, bool] = field(default_factory=dict)
+    #: Set only with the person's consent (Consent.REMEMBER_SITUATION).
+    situation: str | None = None
+    is_new: bool = False
+
+    def agreed(self, consent: Consent) -> bool:
+        return self.consents.get(consent.value, False)
+
+
+@dataclass
+class ConversationState:
+    dialog: str = "core"
+    step: str = "menu"
+    #: Per-dialog data, each under its dialog's namespace (see `StepData`).
+    data: dict[str, JsonValue] = field(default_factory=dict)
+    back_stack: list[str] = field(default_factory=list)
+    version: int = 0
+
+    def push(self, step: str) -> None:
+        if self.back_stack and self.back_stack[-1] == step:
+            return
+        self.back_stack.append(step)
+        del self.back_stack[:-MAX_BACK_STACK]
+
+
+class StepData(BaseModel):
+    """Typed data a dialog keeps between steps; subclasses set `namespace`."""
+
+    model_config = ConfigDict(extra="ignore")
+    namespace: str = "data"
+
+
+DataT = TypeVar("DataT", bound=StepData)
+
+
+def load_data(state: ConversationState, model: type[DataT]) -> DataT:
+    namespace = model.model_fields["namespace"].default
+    raw = state.data.get(namespace)
+    if isinstance(raw, dict):
+        try:
+            return model.model_validate(raw)
+        except ValidationError:
+            pass
+    return model()
+
+
+def store_data(state: ConversationState, value: StepData) -> None:
+    state.data[value.namespace] = value.model_dump(mode="json", exclude={"namespace"})
