@@ -37,7 +37,10 @@ async def build_services(database: Database) -> dict[type[Any], Any]:
 
 
 async def build_app(
-    settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow, catalogs: Catalogs | None = None
+    settings: Settings,
+    *,
+    clock: Callable[[], dt.datetime] = utcnow,
+    catalogs: Catalogs | None = None,
 ) -> App:
     database = await open_database(settings.database_url)
     catalogs = catalogs or Catalogs()

@@ -69,8 +69,52 @@ async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path
 @cli.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
-    """Run the bot: on Telegram when a token is set, else in this terminal."""
-    ctx.invoke(chat)
+    """Run the bot: on Telegram (long polling) when a token is set, else in this terminal."""
+    settings = _settings()
+    if not settings.telegram_token:
+        ctx.invoke(chat)
+        return
+    _logging(settings)
+    asyncio.run(_poll(settings))
+
+
+async def _poll(settings: Settings) -> None:
+    from bot.app import build_app
+    from bot.channels.base import OutboxRetrier
+    from bot.channels.telegram import TelegramChannel
+
+    app = await build_app(settings)
+    channel = TelegramChannel(app, webhook=False)
+    retrier = OutboxRetrier(app.outbox, channel)
+    try:
+        await channel.start()
+        retrier.start()
+        await channel.wait_closed()
+    finally:
+        await retrier.stop()
+        await channel.stop()
+        await app.close()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve the platforms' webhooks (Telegram, WhatsApp) and /healthz."""
+    settings = _settings()
+    _logging(settings)
+    import uvicorn
+
+    async def main() -> None:
+        from bot.app import build_app
+        from bot.web import build_web_app, configured_channels
+
+        app = await build_app(settings)
+        web = build_web_app(app, configured_channels(app, webhook=True))
+        config = uvicorn.Config(web, host=host, port=port, log_level=settings.log_level.lower())
+        await uvicorn.Server(config).serve()
+
+    asyncio.run(main())
 
 
 @cli.group()

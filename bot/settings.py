@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -31,12 +32,61 @@ class Settings(BaseSettings):
     default_locale: str = Field(default="fr", description="one of the bundled locales")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
+    # Web server shared by the webhooks (`passerelle serve`).
+    public_url: str | None = Field(default=None, description="the https root the platforms reach")
+
+    # Telegram
+    telegram_token: str | None = Field(default=None, description="a Bot API token like 123:abc")
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org", description="a Bot API server root URL"
+    )
+    telegram_webhook_secret: str | None = Field(
+        default=None, description="1-256 characters of A-Z a-z 0-9 _ -"
+    )
+
+    # WhatsApp Business Cloud API
+    whatsapp_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_api_url: str = Field(
+        default="https://graph.facebook.com/v21.0", description="a Graph API root URL"
+    )
+
+    # Bookings
+    booking_retention_days: int = Field(
+        default=90, ge=1, le=3650, description="a number of days between 1 and 3650"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
-        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+        if not (
+            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+        ):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", value):
+            raise ValueError("must look like 123456:ABC-def")
+        return value
+
+    @field_validator("telegram_api_url", "whatsapp_api_url", "public_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/") if value else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -320,17 +320,22 @@ class Outbox:
             )
 
     async def pending(
-        self, channel: str, now: dt.datetime, limit: int = 100
+        self,
+        channel: str,
+        now: dt.datetime,
+        older_than: dt.datetime | None = None,
+        limit: int = 100,
     ) -> list[tuple[int, str, Reply]]:
+        """Unsent replies due now, oldest first; `older_than` leaves the live path alone."""
+        conditions = [
+            OutboxRow.channel == channel,
+            OutboxRow.sent_at.is_(None),
+            (OutboxRow.next_attempt_at.is_(None)) | (OutboxRow.next_attempt_at <= now),
+        ]
+        if older_than is not None:
+            conditions.append(OutboxRow.created_at <= older_than)
         async with self.sessions() as session:
             rows = await session.scalars(
-                select(OutboxRow)
-                .where(
-                    OutboxRow.channel == channel,
-                    OutboxRow.sent_at.is_(None),
-                    (OutboxRow.next_attempt_at.is_(None)) | (OutboxRow.next_attempt_at <= now),
-                )
-                .order_by(OutboxRow.id)
-                .limit(limit)
+                select(OutboxRow).where(*conditions).order_by(OutboxRow.id).limit(limit)
             )
             return [(row.id, row.platform_id, decode_reply(row.reply)) for row in rows]

@@ -174,9 +174,7 @@ LANGUAGE = Dialog(
 CORE = Dialog(
     name="core",
     start="menu",
-    steps=(
-        Step("menu", show_menu, press_menu, navigation=False),
-    ),
+    steps=(Step("menu", show_menu, press_menu, navigation=False),),
 )
 
 SETTINGS = Dialog(

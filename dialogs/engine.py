@@ -304,7 +304,9 @@ class Engine:
         ids = {item.id for item in current.all_options()}
         if NAV_MENU in ids:
             return replies
-        extended = Options(text=current.text, rows=(*current.rows, nav), replaceable=current.replaceable)
+        extended = Options(
+            text=current.text, rows=(*current.rows, nav), replaceable=current.replaceable
+        )
         return [*replies[:last_options], extended, *replies[last_options + 1 :]]
 
 

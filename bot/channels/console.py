@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
-from dialogs.incoming import Incoming, Pressed, parse_text
+from dialogs.incoming import Incoming, Payload, Pressed, parse_text
 from dialogs.replies import Card, Media, Options, RemoveOptions, Reply, Text
 
 CHANNEL = "console"
@@ -39,6 +39,7 @@ class ConsoleChannel:
 
     async def send(self, incoming_text: str) -> list[Reply]:
         text = incoming_text.strip()
+        payload: Payload
         if text in self.numbers:
             payload = Pressed(self.numbers[text])
         else:
@@ -100,7 +101,9 @@ class ConsoleChannel:
     async def run(self, source: TextIO = sys.stdin, lang: str | None = None) -> None:
         await self.send("/start")
         if lang:
-            await self.deliver(Incoming(CHANNEL, self.user, uuid.uuid4().hex, Pressed(f"lang:{lang}")))
+            await self.deliver(
+                Incoming(CHANNEL, self.user, uuid.uuid4().hex, Pressed(f"lang:{lang}"))
+            )
         interactive = source.isatty()
         while True:
             if interactive:
