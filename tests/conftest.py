@@ -1,0 +1,140 @@
+"""Shared fixtures: an app on a fresh SQLite file, a transcript driver, and no network."""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App, build_app
+from bot.channels.console import ConsoleChannel
+from bot.settings import Settings
+from dialogs.replies import Reply, text_of
+
+
+def _loopback(address: Any) -> bool:
+    if not isinstance(address, tuple) or not address:
+        return True  # unix sockets
+    host = str(address[0])
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_outside_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests talk to 127.0.0.1 only: fakes of the platforms, PostgreSQL, nothing else."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if not _loopback(address):
+            raise OSError(f"test tried to reach an outside host: {address!r}")
+        return real_connect(self, address)
+
+    def guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+        if not _loopback(address):
+            raise OSError(f"test tried to reach an outside host: {address!r}")
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+    yield
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=sqlite_url(tmp_path / "passerelle.db"), _env_file=None)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    application = await build_app(settings)
+    try:
+        yield application
+    finally:
+        await application.close()
+
+
+class Chat:
+    """A person talking to the bot through the terminal channel, as a transcript."""
+
+    def __init__(self, app: App, user: str = "tester") -> None:
+        self.out = io.StringIO()
+        self.channel = ConsoleChannel(app, user=user, out=self.out)
+        self.last: list[Reply] = []
+
+    async def say(self, text: str) -> str:
+        """Send a line (a number presses that option); returns what the bot answered."""
+        self.last = await self.channel.send(text)
+        return "\n".join(text_of(reply) for reply in self.last)
+
+    async def press(self, label_part: str) -> str:
+        """Press the option whose label contains `label_part`."""
+        for number, option_id in self.channel.numbers.items():
+            label = self.label_of(option_id)
+            if label_part.casefold() in label.casefold():
+                return await self.say(number)
+        shown = [self.label_of(option_id) for option_id in self.channel.numbers.values()]
+        raise AssertionError(f"no option like {label_part!r} in {shown}")
+
+    def label_of(self, option_id: str) -> str:
+        from dialogs.replies import Options
+
+        for reply in self.last:
+            if isinstance(reply, Options):
+                for option in reply.all_options():
+                    if option.id == option_id:
+                        return option.label
+        return ""
+
+    def option_ids(self) -> list[str]:
+        return list(self.channel.numbers.values())
+
+
+@pytest.fixture
+def chat(app: App) -> Chat:
+    return Chat(app)
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PASSERELLE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+async def _postgres_admin() -> Any:
+    import asyncpg
+
+    url = POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
+    return await asyncpg.connect(url, timeout=5)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    try:
+        admin = await _postgres_admin()
+    except (OSError, Exception) as error:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error}")
+    name = f"passerelle_test_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

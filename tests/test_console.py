@@ -1,0 +1,63 @@
+"""Golden transcripts through the terminal channel, run as a person would: piped into the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def chat(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSERELLE_")}
+    env["PASSERELLE_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "chat", *args],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "lines"),
+    [
+        # Pick French, open the settings, go back with the button, then ask for help.
+        ("language_fr", ["1", "1", "5", "/help"]),
+        # Pick Arabic, open the settings, change language to English.
+        ("language_ar", ["3", "1", "1", "2"]),
+    ],
+)
+def test_golden_language_choice(tmp_path: Path, name: str, lines: list[str]) -> None:
+    result = chat(tmp_path, lines)
+    assert result.returncode == 0, result.stderr
+    golden = GOLDEN / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == golden.read_text(encoding="utf-8")
+
+
+def test_lang_option_starts_in_that_language(tmp_path: Path) -> None:
+    result = chat(tmp_path, [], "--lang", "fa")
+    assert result.returncode == 0, result.stderr
+    assert "فارسی" in result.stdout
+
+
+def test_unknown_lang_option_is_refused(tmp_path: Path) -> None:
+    result = chat(tmp_path, [], "--lang", "xx")
+    assert result.returncode != 0
+    assert "--lang" in result.stderr
+
+
+def test_garbage_input_never_crashes(tmp_path: Path) -> None:
+    lines = ["1", "", "999", "/", "/start " + "x" * 500, "\u202e\u2066", "🙂" * 300, "/back", "0"]
+    result = chat(tmp_path, lines)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
