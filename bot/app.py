@@ -6,14 +6,21 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from bookings.catalogue import check_against_knowledge, load_catalogue
+from bookings.store import BookingDesk
 from bot.db import Database, open_database
 from bot.settings import Settings
 from bot.storage import Outbox, SqlConversationStore
 from dialogs.catalog import build_registry
 from dialogs.engine import Engine, utcnow
 from dialogs.i18n import Catalogs
+from dialogs.ports import Services
+from knowledge.library import CachedLibrary
+from knowledge.orientation import load_rules
+from knowledge.search import SearchIndex
+from knowledge.store import KnowledgeStore
+from knowledge.transfer import ensure_bundled
 
 log = logging.getLogger("passerelle.app")
 
@@ -30,10 +37,31 @@ class App:
         await self.database.close()
 
 
-async def build_services(database: Database) -> dict[type[Any], Any]:
-    """The services dialogs read from (knowledge base, bookings...), by type."""
-    services: dict[type[Any], Any] = {}
-    return services
+async def build_services(database: Database, *, retention_days: int = 90) -> Services:
+    """The knowledge base (bundled content imported when empty), its search index, the rules,
+    and the booking desk."""
+    store = KnowledgeStore(database.sessions, write_sessions=database.write_sessions)
+    report = await ensure_bundled(store)
+    if report is not None:
+        log.info("kb.bundled_imported")
+    library = CachedLibrary(store)
+    index = SearchIndex.build(await store.search_documents())
+    bookings = await build_bookings(database, library, retention_days)
+    return Services(library=library, search=index, orientation=load_rules(), bookings=bookings)
+
+
+async def build_bookings(
+    database: Database, library: CachedLibrary, retention_days: int
+) -> BookingDesk:
+    """Services of `bookings/services.yaml`, checked against the knowledge base's places."""
+    catalogue = load_catalogue()
+    for problem in await check_against_knowledge(catalogue, library):
+        log.warning("bookings.catalogue %s", problem)
+    desk = BookingDesk(
+        catalogue, database.write_sessions, retention=dt.timedelta(days=retention_days)
+    )
+    await desk.sync_services(utcnow())
+    return desk
 
 
 async def build_app(
@@ -46,9 +74,9 @@ async def build_app(
     catalogs = catalogs or Catalogs()
     if settings.default_locale not in catalogs:
         log.warning("settings.default_locale.unknown")
-    services = await build_services(database)
+    services = await build_services(database, retention_days=settings.booking_retention_days)
     engine = Engine(
-        store=SqlConversationStore(database.sessions),
+        store=SqlConversationStore(database.write_sessions),
         registry=build_registry(),
         catalogs=catalogs,
         default_locale=settings.default_locale,

@@ -21,10 +21,14 @@ def _settings() -> Settings:
 
 
 def _logging(settings: Settings, quiet: bool = False) -> None:
-    level = logging.WARNING if quiet and settings.log_level == "INFO" else settings.log_level
+    named: int = logging.getLevelNamesMapping()[settings.log_level]
+    level = logging.WARNING if quiet and named == logging.INFO else named
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # Database drivers log statement parameters (message texts, phone numbers) when verbose.
+    for noisy in ("aiosqlite", "sqlalchemy", "asyncpg", "httpx", "httpcore", "telegram", "bm25s"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, level))
 
 
 @click.group()
@@ -111,7 +115,14 @@ def serve(host: str, port: int) -> None:
 
         app = await build_app(settings)
         web = build_web_app(app, configured_channels(app, webhook=True))
-        config = uvicorn.Config(web, host=host, port=port, log_level=settings.log_level.lower())
+        # No access log: query strings carry tokens (webhook verification).
+        config = uvicorn.Config(
+            web,
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
         await uvicorn.Server(config).serve()
 
     asyncio.run(main())

@@ -27,10 +27,17 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 class Database:
     url: str
     engine: AsyncEngine
+    #: For reads and ordinary writes.
     sessions: async_sessionmaker[AsyncSession]
+    #: For units that read then write under contention (a conversation, a booking): on
+    #: SQLite they take the write lock at BEGIN, so they queue instead of failing.
+    write_sessions: async_sessionmaker[AsyncSession]
+    write_engine: AsyncEngine
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()
 
 
 def alembic_config(url: str) -> Config:
@@ -46,18 +53,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL survives any crash of the process; only a power cut may lose the
+    # last commits. A full fsync per message would cost more than handling the message.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
 def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _sqlite_begin_immediate(connection: Connection) -> None:
     # IMMEDIATE takes the write lock at once: concurrent units wait in turn (busy_timeout)
     # instead of failing when a reader later tries to write.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, immediate: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
@@ -71,7 +85,8 @@ def create_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        begin = _sqlite_begin_immediate if immediate else _sqlite_begin
+        event.listen(engine.sync_engine, "begin", begin)
     return engine
 
 
@@ -92,5 +107,13 @@ async def open_database(url: str, *, migrate_schema: bool = True) -> Database:
     engine = create_engine(url)
     if migrate_schema:
         await migrate(engine, url)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    return Database(url=url, engine=engine, sessions=sessions)
+    write_engine = engine
+    if make_url(url).get_backend_name() == "sqlite":
+        write_engine = create_engine(url, immediate=True)
+    return Database(
+        url=url,
+        engine=engine,
+        sessions=async_sessionmaker(engine, expire_on_commit=False),
+        write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
+        write_engine=write_engine,
+    )

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "passerelle.db"
@@ -15,6 +15,19 @@ DEFAULT_SQLITE_PATH = Path("var") / "passerelle.db"
 
 class SettingsError(Exception):
     """A setting has a wrong value; the message is one line naming it."""
+
+
+class WhatsAppTemplate(BaseModel):
+    """An approved WhatsApp message template, for notifications outside the 24-hour window."""
+
+    #: The template's name as approved in WhatsApp Manager.
+    name: str = Field(min_length=1, max_length=512)
+    #: WhatsApp's language code of the template (`fr`, `en_US`...); the locale when absent.
+    language: str | None = None
+    #: The notification's parameter names, in the order of the template's {{1}}, {{2}}...
+    params: list[str] = Field(default_factory=list)
+    #: Option ids for the template's quick-reply buttons, in order (e.g. "nav:menu").
+    buttons: list[str] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -51,6 +64,16 @@ class Settings(BaseSettings):
     whatsapp_verify_token: str | None = None
     whatsapp_api_url: str = Field(
         default="https://graph.facebook.com/v21.0", description="a Graph API root URL"
+    )
+    whatsapp_templates: dict[str, dict[str, WhatsAppTemplate]] = Field(
+        default_factory=dict,
+        description='JSON {"kind": {"locale": {"name": ..., "language": ..., "params": [...]}}}',
+    )
+    whatsapp_max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=16_777_216,
+        description="the largest webhook body accepted, in bytes (1024 to 16777216)",
     )
 
     # Bookings

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -26,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bookings.store import forget_person as forget_bookings
 from dialogs.ports import StaleState
 from dialogs.replies import Reply
 from dialogs.state import ConversationState, Person, Role
@@ -100,6 +102,30 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
+
+
+class TicketRow(Base):
+    """A question a person left for an agent, with their agreement."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    locale: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UnansweredCount(Base):
+    """Questions the knowledge base could not answer, counted per locale and day (no text)."""
+
+    __tablename__ = "unanswered_counts"
+
+    locale: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def encode_reply(reply: Reply) -> str:
@@ -254,6 +280,31 @@ class SqlConversations:
             raise StaleState()
         state.version = loaded + 1
 
+    async def open_ticket(self, person: Person, locale: str, question: str) -> int:
+        ticket = TicketRow(person_id=person.id, locale=locale, question=question)
+        self.session.add(ticket)
+        await self.session.flush()
+        return ticket.id
+
+    async def count_unanswered(self, locale: str) -> None:
+        day = utcnow().date()
+        counted = await self.session.execute(
+            update(UnansweredCount)
+            .where(UnansweredCount.locale == locale, UnansweredCount.day == day)
+            .values(count=UnansweredCount.count + 1)
+        )
+        if getattr(counted, "rowcount", 0) == 0:
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(UnansweredCount(locale=locale, day=day, count=1))
+                    await self.session.flush()
+            except IntegrityError:
+                await self.session.execute(
+                    update(UnansweredCount)
+                    .where(UnansweredCount.locale == locale, UnansweredCount.day == day)
+                    .values(count=UnansweredCount.count + 1)
+                )
+
     async def queue(self, person: Person, replies: Sequence[Reply]) -> list[int]:
         rows = [
             OutboxRow(
@@ -274,6 +325,10 @@ ForgetHook = Any
 FORGET_HOOKS: list[ForgetHook] = []
 
 
+async def _forget_tickets(session: AsyncSession, person_id: int) -> None:
+    await session.execute(delete(TicketRow).where(TicketRow.person_id == person_id))
+
+
 async def _forget_conversation(session: AsyncSession, person_id: int) -> None:
     await session.execute(
         update(PersonRow)
@@ -282,7 +337,12 @@ async def _forget_conversation(session: AsyncSession, person_id: int) -> None:
     )
 
 
-FORGET_HOOKS.append(_forget_conversation)
+async def _forget_bookings(session: AsyncSession, person_id: int) -> None:
+    """Open bookings cancelled (places freed), contact data and pending notices erased."""
+    await forget_bookings(session, person_id, utcnow())
+
+
+FORGET_HOOKS.extend([_forget_tickets, _forget_conversation, _forget_bookings])
 
 
 class SqlConversationStore:

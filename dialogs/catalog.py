@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from dialogs import core
+from dialogs import ask, core
+from dialogs.agents import AGENTS, COMMANDS
+from dialogs.appointments import APPOINTMENTS
+from dialogs.documents import DOCUMENTS
 from dialogs.framework import Registry
+from dialogs.french import FRENCH
+from dialogs.near import NEAR
+from dialogs.reading import READING, location_anywhere, open_from_link
+from dialogs.rights import RIGHTS
 
 
 def build_registry() -> Registry:
     registry = Registry()
-    for dialog in core.DIALOGS:
+    for dialog in (*core.DIALOGS, READING, RIGHTS, FRENCH, DOCUMENTS, NEAR, ask.ASK, ask.EMERGENCY):
         registry.add(dialog)
+    # Appointments: the person's side in the menu; the agents' side as role-checked commands.
+    registry.add(APPOINTMENTS)
+    registry.add(AGENTS)
+    registry.commands.update(COMMANDS)
+    # Deep links: `/start e-<slug>` opens an entry in the reader's own language.
+    registry.on_start("e", open_from_link)
+    registry.text_fallbacks.append(ask.fallback)
+    registry.location_fallback = location_anywhere
     return registry

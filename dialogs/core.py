@@ -81,6 +81,8 @@ async def press_menu(ctx: Context, value: str) -> Outcome | None:
     dialog = ctx.registry.dialogs.get(value)
     if dialog is None or not dialog.menu_label:
         return None
+    if dialog.on_open is not None:
+        return await dialog.on_open(ctx)
     return go(dialog.start)
 
 

@@ -8,7 +8,6 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from weakref import WeakValueDictionary
 
 from dialogs.framework import (
@@ -23,13 +22,15 @@ from dialogs.framework import (
 )
 from dialogs.i18n import Catalogs, isolate_ltr
 from dialogs.incoming import Command, Incoming, Pressed, Said, SentMedia, SharedLocation
-from dialogs.ports import ConversationStore, StaleState
+from dialogs.ports import ConversationStore, Services, StaleState
 from dialogs.replies import Card, Option, Options, Reply, Text
-from dialogs.state import ConversationState
+from dialogs.state import ConversationState, start_conversation
 
 log = logging.getLogger("passerelle.engine")
 
 MAX_ATTEMPTS = 8
+#: Silence after which the next message starts a new conversation.
+CONVERSATION_GAP = dt.timedelta(hours=12)
 START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MENU_STEP = "menu"
 LANGUAGE_STEP = "lang"
@@ -55,15 +56,15 @@ class Engine:
         store: ConversationStore,
         registry: Registry,
         catalogs: Catalogs,
+        services: Services,
         default_locale: str = "fr",
-        services: dict[type[Any], Any] | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self.store = store
         self.registry = registry
         self.catalogs = catalogs
         self.default_locale = default_locale if default_locale in catalogs else "fr"
-        self.services = services or {}
+        self.services = services
         self.clock = clock
         # One lock per person in this process keeps their updates in order; the
         # state's version number protects against other processes.
@@ -109,7 +110,7 @@ class Engine:
                 now=self.clock(),
                 services=self.services,
             )
-            ctx.state.data.setdefault("_hint", incoming.locale_hint or "")
+            self._mark_conversation(ctx, incoming)
             if failed:
                 replies = await self._recover(ctx)
             else:
@@ -119,6 +120,24 @@ class Engine:
             await conversations.save_person(person)
             outbox_ids = await conversations.queue(person, replies)
             return Handled(replies=replies, outbox_ids=outbox_ids)
+
+    def _mark_conversation(self, ctx: Context, incoming: Incoming) -> None:
+        """After a long silence, or at /start, a new conversation begins."""
+        data = ctx.state.data
+        last = data.get("_at")
+        now = ctx.now
+        stale = True
+        if isinstance(last, str):
+            try:
+                stale = now - dt.datetime.fromisoformat(last) > CONVERSATION_GAP
+            except ValueError:
+                stale = True
+        restart = isinstance(incoming.payload, Command) and incoming.payload.name == "start"
+        if stale or restart:
+            start_conversation(ctx.state, ctx.person)
+        data["_at"] = now.isoformat()
+        if incoming.locale_hint:
+            data.setdefault("_hint", incoming.locale_hint)
 
     # -- dispatch -----------------------------------------------------------------
 
@@ -167,6 +186,9 @@ class Engine:
             return await self._enter(ctx, HELP_STEP)
         if name == "back":
             return await self._apply(ctx, Outcome(back=True))
+        handler = self.registry.commands.get(name)
+        if handler is not None:
+            return await self._apply(ctx, await handler(ctx, argument))
         notice = Text(ctx.t("I do not know this command. Here is the menu."))
         return [notice, *await self.menu(ctx)]
 
@@ -205,8 +227,7 @@ class Engine:
         return await self._apply(ctx, outcome)
 
     async def _said(self, ctx: Context, text: str) -> list[Reply]:
-        word = text.strip().casefold()
-        if word in {"menu", "/menu", ctx.t("menu").casefold(), "0"}:
+        if _is_menu_word(text, ctx.t("menu")):
             return await self.menu(ctx)
         found = self.registry.step(ctx.state.step)
         if found is not None and found[1].on_text is not None:
@@ -308,6 +329,15 @@ class Engine:
             text=current.text, rows=(*current.rows, nav), replaceable=current.replaceable
         )
         return [*replies[:last_options], extended, *replies[last_options + 1 :]]
+
+
+def _is_menu_word(text: str, translated: str) -> bool:
+    """"menu", "0", or the word for menu in the person's language, give or take an article."""
+    word = text.strip().strip(".!?؟").casefold()
+    local = translated.casefold()
+    return word in {"menu", "/menu", "0", local} or word.removeprefix("ال") == local.removeprefix(
+        "ال"
+    )
 
 
 def _isolate(reply: Reply) -> Reply:

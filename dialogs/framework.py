@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dialogs.i18n import Catalogs, Translator
 from dialogs.replies import Option, Options, Reply
 from dialogs.state import ConversationState, DataT, Person, StepData, load_data, store_data
 
 if TYPE_CHECKING:
-    from dialogs.ports import Conversations
-
-ServiceT = TypeVar("ServiceT")
+    from dialogs.ports import Conversations, Services
 
 #: Separates a step's code from the value in an option id: "lang:fa".
 SEP = ":"
@@ -36,21 +34,14 @@ class Context:
     registry: Registry
     conversations: Conversations
     now: dt.datetime
-    #: Services the runtime plugs in (knowledge base, bookings...), by type.
-    services: dict[type[Any], Any] = field(default_factory=dict)
+    #: What the runtime plugs in: the knowledge base, search, rules.
+    services: Services
 
     def data(self, model: type[DataT]) -> DataT:
         return load_data(self.state, model)
 
     def keep(self, value: StepData) -> None:
         store_data(self.state, value)
-
-    def service(self, kind: type[ServiceT]) -> ServiceT:
-        found: ServiceT = self.services[kind]
-        return found
-
-    def has_service(self, kind: type[Any]) -> bool:
-        return kind in self.services
 
     def switch_locale(self, code: str) -> None:
         self.person.locale = code
@@ -107,6 +98,9 @@ class Step:
     navigation: bool = True
 
 
+OpenFn = Callable[["Context"], Awaitable[Outcome]]
+
+
 @dataclass(frozen=True)
 class Dialog:
     name: str
@@ -116,9 +110,13 @@ class Dialog:
     menu_label: str | None = None
     icon: str = ""
     order: int = 100
+    #: What the menu item does instead of entering `start` (e.g. open an entry at once).
+    on_open: OpenFn | None = None
 
 
 StartFn = Callable[[Context, str], Awaitable[Outcome | None]]
+#: A slash command beyond the global ones (e.g. agents' `/today`), with its argument.
+CommandFn = Callable[[Context, str], Awaitable[Outcome]]
 FallbackTextFn = Callable[[Context, str], Awaitable[Outcome | None]]
 
 
@@ -133,12 +131,14 @@ class Registry:
         #: Handlers tried, in order, for free text that no step expects.
         self.text_fallbacks: list[FallbackTextFn] = []
         self.location_fallback: LocationFn | None = None
+        #: Extra slash commands by name; each checks who may use it.
+        self.commands: dict[str, CommandFn] = {}
 
     def add(self, dialog: Dialog) -> None:
         if dialog.name in self.dialogs:
             raise ValueError(f"dialog {dialog.name!r} registered twice")
         codes = {step.code for step in dialog.steps}
-        if dialog.start not in codes:
+        if dialog.start not in codes and dialog.on_open is None:
             raise ValueError(f"dialog {dialog.name!r} starts at unknown step {dialog.start!r}")
         for step in dialog.steps:
             if step.code in self.steps or SEP in step.code or not step.code:

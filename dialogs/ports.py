@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from bookings.store import BookingDesk
 from dialogs.replies import Reply
 from dialogs.state import ConversationState, Person
+from knowledge.orientation import OrientationRules
+from knowledge.schema import Kind, Situation, Topic
+from knowledge.views import LocalizedEntry
 
 
 class StaleState(Exception):
@@ -39,6 +44,59 @@ class Conversations(Protocol):
         """Put the replies in the outbox, in order; returns their outbox ids."""
         ...
 
+    async def open_ticket(self, person: Person, locale: str, question: str) -> int:
+        """Leave a question for an agent (the person asked for it); returns its number."""
+        ...
+
+    async def count_unanswered(self, locale: str) -> None:
+        """Count a question the knowledge base could not answer, per locale and day."""
+        ...
+
 
 class ConversationStore(Protocol):
     def unit(self) -> AbstractAsyncContextManager[Conversations]: ...
+
+
+class Library(Protocol):
+    """The knowledge base as the journeys read it."""
+
+    async def entry(self, slug: str, locale: str) -> LocalizedEntry | None: ...
+
+    async def entries(
+        self,
+        locale: str,
+        *,
+        kind: Kind | None = None,
+        situation: Situation | None = None,
+        topic: Topic | None = None,
+    ) -> list[LocalizedEntry]: ...
+
+
+class Hit(Protocol):
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
+
+
+class Searcher(Protocol):
+    def search(self, query: str, locale: str, limit: int = 3) -> Sequence[Hit]: ...
+
+
+class NoSearch:
+    """Used when no index is built: every question goes to a person."""
+
+    def search(self, query: str, locale: str, limit: int = 3) -> Sequence[Hit]:
+        return []
+
+
+@dataclass
+class Services:
+    """What the dialogs read besides the conversation: plugged in by the runtime."""
+
+    library: Library
+    search: Searcher = field(default_factory=NoSearch)
+    orientation: OrientationRules | None = None
+    #: Appointments: services, slots and bookings (None when the runtime has none).
+    bookings: BookingDesk | None = None

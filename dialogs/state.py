@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -60,11 +60,36 @@ class ConversationState:
         del self.back_stack[:-MAX_BACK_STACK]
 
 
+#: Namespaces of step data that outlive a conversation, and the consent each needs.
+KEPT_WITH_CONSENT: dict[str, Consent] = {}
+
+
 class StepData(BaseModel):
-    """Typed data a dialog keeps between steps; subclasses set `namespace`."""
+    """Typed data a dialog keeps between steps; subclasses set `namespace`.
+
+    It lives for the current conversation only, unless the subclass names a consent in
+    `kept_with` and the person gave it.
+    """
 
     model_config = ConfigDict(extra="ignore")
     namespace: str = "data"
+    kept_with: ClassVar[Consent | None] = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.kept_with is not None:
+            KEPT_WITH_CONSENT[cls.model_fields["namespace"].default] = cls.kept_with
+
+
+def start_conversation(state: ConversationState, person: Person) -> None:
+    """A new conversation: forget what the person did not agree to keep."""
+    for namespace in list(state.data):
+        if namespace.startswith("_"):
+            continue
+        consent = KEPT_WITH_CONSENT.get(namespace)
+        if consent is None or not person.agreed(consent):
+            del state.data[namespace]
 
 
 DataT = TypeVar("DataT", bound=StepData)

@@ -193,6 +193,18 @@ class EntryFile(StrictModel):
     places: list[Place] = Field(default_factory=list)
     translations: dict[str, Translation]
 
+    @field_validator("checklist", "places")
+    @classmethod
+    def _unique_ids(
+        cls, value: list[ChecklistItem] | list[Place]
+    ) -> list[ChecklistItem] | list[Place]:
+        # Ids are the stable keys of PO contexts and database rows: a repeat would collide.
+        ids = [item.id for item in value]
+        repeated = sorted({item_id for item_id in ids if ids.count(item_id) > 1})
+        if repeated:
+            raise ValueError(f"ids must be unique, repeated: {', '.join(repeated)}")
+        return value
+
     @model_validator(mode="after")
     def _source_locale(self) -> EntryFile:
         french = self.translations.get(SOURCE_LOCALE)
@@ -207,11 +219,35 @@ class EntryFile(StrictModel):
     def last_checked(self) -> dt.date:
         return max(source.checked for source in self.sources)
 
+    def french(self) -> Translation:
+        return self.translations[SOURCE_LOCALE]
+
+    def french_hash(self) -> str:
+        """`source_hash` of this entry's French text: what an up-to-date translation carries."""
+        return source_hash(self.french())
+
 
 def source_hash(translation: Translation) -> str:
     """Fingerprint of the French text a translation is made from."""
+    return text_hash(translation.title, translation.summary, translation.body)
+
+
+def text_hash(title: str, summary: str, body: str) -> str:
+    """`source_hash` of a French title, summary and body (as a translator saw them)."""
     digest = hashlib.sha256()
-    for part in (translation.title, translation.summary, translation.body):
+    for part in (title, summary, body):
         digest.update(part.strip().encode("utf-8"))
         digest.update(b"\x00")
     return digest.hexdigest()[:16]
+
+
+def effective_status(translation: Translation, french_hash: str) -> TranslationStatus:
+    """The status to show: a translation made from another French text than today's is outdated.
+
+    A translation with no recorded hash is taken at its word: nothing tells it is stale.
+    """
+    if translation.status in (TranslationStatus.MACHINE, TranslationStatus.REVIEWED) and (
+        translation.source_hash is not None and translation.source_hash != french_hash
+    ):
+        return TranslationStatus.OUTDATED
+    return translation.status

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import ipaddress
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -56,9 +58,24 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated and loaded with the bundled content once, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "passerelle.db"
+
+    async def prepare() -> None:
+        application = await build_app(Settings(database_url=sqlite_url(path), _env_file=None))
+        await application.close()
+
+    asyncio.run(prepare())
+    return path
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=sqlite_url(tmp_path / "passerelle.db"), _env_file=None)
+def settings(tmp_path: Path, template_database: Path) -> Settings:
+    target = tmp_path / "passerelle.db"
+    shutil.copyfile(template_database, target)
+    return Settings(database_url=sqlite_url(target), _env_file=None)
 
 
 @pytest.fixture
@@ -91,6 +108,16 @@ class Chat:
                 return await self.say(number)
         shown = [self.label_of(option_id) for option_id in self.channel.numbers.values()]
         raise AssertionError(f"no option like {label_part!r} in {shown}")
+
+    async def choose(self, option_id: str) -> str:
+        """Press the option with this id (or the first whose id starts with it)."""
+        for number, shown in self.channel.numbers.items():
+            if shown == option_id:
+                return await self.say(number)
+        for number, shown in self.channel.numbers.items():
+            if shown.startswith(option_id):
+                return await self.say(number)
+        raise AssertionError(f"no option {option_id!r} in {list(self.channel.numbers.values())}")
 
     def label_of(self, option_id: str) -> str:
         from dialogs.replies import Options

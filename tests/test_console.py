@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,14 @@ from pathlib import Path
 import pytest
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture
+def database(tmp_path: Path, template_database: Path) -> Path:
+    """A copy of the loaded template: the CLI starts without importing the content again."""
+    target = tmp_path / "chat.db"
+    shutil.copyfile(template_database, target)
+    return target
 
 
 def chat(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -35,7 +44,9 @@ def chat(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedPr
         ("language_ar", ["3", "1", "1", "2"]),
     ],
 )
-def test_golden_language_choice(tmp_path: Path, name: str, lines: list[str]) -> None:
+def test_golden_language_choice(
+    tmp_path: Path, database: Path, name: str, lines: list[str]
+) -> None:
     result = chat(tmp_path, lines)
     assert result.returncode == 0, result.stderr
     golden = GOLDEN / f"{name}.txt"
@@ -44,19 +55,19 @@ def test_golden_language_choice(tmp_path: Path, name: str, lines: list[str]) -> 
     assert result.stdout == golden.read_text(encoding="utf-8")
 
 
-def test_lang_option_starts_in_that_language(tmp_path: Path) -> None:
+def test_lang_option_starts_in_that_language(tmp_path: Path, database: Path) -> None:
     result = chat(tmp_path, [], "--lang", "fa")
     assert result.returncode == 0, result.stderr
     assert "فارسی" in result.stdout
 
 
-def test_unknown_lang_option_is_refused(tmp_path: Path) -> None:
+def test_unknown_lang_option_is_refused(tmp_path: Path, database: Path) -> None:
     result = chat(tmp_path, [], "--lang", "xx")
     assert result.returncode != 0
     assert "--lang" in result.stderr
 
 
-def test_garbage_input_never_crashes(tmp_path: Path) -> None:
+def test_garbage_input_never_crashes(tmp_path: Path, database: Path) -> None:
     lines = ["1", "", "999", "/", "/start " + "x" * 500, "\u202e\u2066", "🙂" * 300, "/back", "0"]
     result = chat(tmp_path, lines)
     assert result.returncode == 0, result.stderr

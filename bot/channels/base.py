@@ -15,6 +15,8 @@ from dialogs.replies import Reply
 
 log = logging.getLogger("passerelle.delivery")
 
+DAY = 24 * 3600.0
+
 
 class DeliveryError(Exception):
     """The platform refused or could not take a reply; `retry_after` in seconds if it said."""
@@ -60,7 +62,8 @@ class OutboxRetrier:
             try:
                 await self.channel.deliver(platform_id, [reply])
             except DeliveryError as error:
-                delay = error.retry_after or 30.0
+                # A refusal that will not change soon is kept, and tried again much later.
+                delay = DAY if error.permanent else (error.retry_after or 30.0)
                 await self.outbox.mark_failed([outbox_id], now + dt.timedelta(seconds=delay))
                 log.warning("outbox.retry_failed channel=%s", self.channel.name)
                 continue

@@ -1,0 +1,659 @@
+"""Appointments, the agents' side: chat commands and their buttons to run the day.
+
+    /today  /upcoming [DAYS]  /requests  /booking REF
+    /confirm REF [DATE TIME [MINUTES] [PLACE]]   /decline REF REASON   /cancel REF [REASON]
+    /attended REF   /noshow REF   /move REF SLOT | /move REF DATE TIME [MINUTES]
+    /slots   /slots add ...   /slots cancel ID [REASON]   /agent (this help)
+
+The role is read from the database with the person at every update and checked at every
+command, button and typed answer. Anyone else gets exactly what an unknown command or an
+expired button gets: nothing tells them these commands exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from itertools import groupby
+
+from bookings.reference import normalise_reference
+from bookings.slots import PlanError, paris, parse_command, parse_date, parse_time
+from bookings.states import InvalidTransition, Status
+from bookings.store import BookingDesk, BookingUnit, Refusal, Refused, agent_actor
+from bookings.views import AgentLine, BookingView, SlotView, paris_day
+from dialogs.appointments import Wording
+from dialogs.framework import CommandFn, Context, Dialog, Outcome, Step, go, option, stay
+from dialogs.replies import Option, Options, Reply, Text
+from dialogs.state import Role, StepData
+
+AGENT_ROLES = frozenset({Role.AGENT, Role.ADMIN})
+UPCOMING_DAYS = 7
+MAX_DAYS = 60
+SLOTS_SHOWN_DAYS = 14
+MAX_BUTTONS = 20
+STATUS_MARKS = {
+    Status.REQUESTED: "⏳",
+    Status.CONFIRMED: "✅",
+    Status.ATTENDED: "✔️",
+    Status.NO_SHOW: "➖",
+    Status.DECLINED: "✖️",
+    Status.CANCELLED: "❌",
+}
+
+
+class AgentView(StepData):
+    namespace: str = "agent"
+    #: Which list: today | upcoming | waiting
+    showing: str = "today"
+    days: int = UPCOMING_DAYS
+    reference: str = ""
+    #: What the typed reason is for: "decline", "cancel" or "slot".
+    pending: str = ""
+    slot: int = 0
+
+
+# -- who may -------------------------------------------------------------------------------
+
+
+def is_agent(ctx: Context) -> bool:
+    return ctx.person.role in AGENT_ROLES
+
+
+def unknown_command(ctx: Context) -> Outcome:
+    """Word for word what the engine answers to a command it does not know."""
+    return go("menu", Text(ctx.t("I do not know this command. Here is the menu.")))
+
+
+def expired_button(ctx: Context) -> Outcome:
+    """Word for word what the engine answers to a button it does not know."""
+    return go("menu", Text(ctx.t("This button has expired. Here is the menu.")))
+
+
+def _desk(ctx: Context) -> BookingDesk | None:
+    return ctx.services.bookings
+
+
+def _unit(ctx: Context, desk: BookingDesk) -> BookingUnit:
+    return desk.within(ctx.conversations)
+
+
+def _actor(ctx: Context) -> str:
+    return agent_actor(ctx.person.id)
+
+
+AgentCommand = Callable[[Context, BookingDesk, list[str]], Awaitable[Outcome]]
+
+
+def guarded(handler: AgentCommand) -> CommandFn:
+    """A command only agents and admins may use; anyone else meets an unknown command."""
+
+    async def command(ctx: Context, argument: str) -> Outcome:
+        desk = _desk(ctx)
+        if not is_agent(ctx) or desk is None:
+            return unknown_command(ctx)
+        return await handler(ctx, desk, argument.split())
+
+    return command
+
+
+# -- the lists -------------------------------------------------------------------------------
+
+
+async def _lines(ctx: Context, desk: BookingDesk, view: AgentView) -> tuple[str, list[AgentLine]]:
+    unit = _unit(ctx, desk)
+    today = paris_day(ctx.now)
+    if view.showing == "waiting":
+        return ctx.t("📨 Requests waiting for an answer"), await unit.waiting()
+    if view.showing == "upcoming":
+        start = paris(today, dt.time())
+        end = paris(today + dt.timedelta(days=view.days), dt.time())
+        heading = ctx.t("📋 The next {days} days", days=ctx.t.number(view.days))
+        return heading, await unit.agenda(start, end)
+    heading = ctx.t("📋 Today, {date}", date=ctx.t.date(today, "full"))
+    return heading, await unit.day(today)
+
+
+async def show_list(ctx: Context) -> Sequence[Reply]:
+    desk = _desk(ctx)
+    if not is_agent(ctx) or desk is None:
+        return [Text(ctx.t("This button has expired. Here is the menu."))]
+    view = ctx.data(AgentView)
+    heading, lines = await _lines(ctx, desk, view)
+    words = Wording(ctx.t, ctx.services.library, desk.catalogue)
+    body = await _grouped(ctx, words, lines, with_day=view.showing != "today")
+    if not lines:
+        body = ctx.t("No booking.")
+    with_day = view.showing != "today"
+    rows: list[tuple[Option, ...]] = [
+        (option(f"b.{line.booking.reference}", _button(ctx, line.booking, with_day)),)
+        for line in lines[:MAX_BUTTONS]
+    ]
+    rows.append((option("refresh", ctx.t("🔄 Refresh")),))
+    others = {
+        "today": ctx.t("📋 Today"),
+        "upcoming": ctx.t("📅 Upcoming"),
+        "waiting": ctx.t("📨 Requests"),
+    }
+    rows.append(tuple(option(key, label) for key, label in others.items() if key != view.showing))
+    return [Options(text=f"{heading}\n\n{body}", rows=tuple(rows))]
+
+
+def _group(line: AgentLine) -> tuple[str, str]:
+    return (line.booking.service_id, line.booking.place_id or "")
+
+
+async def _grouped(ctx: Context, words: Wording, lines: Sequence[AgentLine], with_day: bool) -> str:
+    """One block per service and place, one line per booking."""
+    blocks: list[str] = []
+    for (service_id, place_id), group in groupby(sorted(lines, key=_group), key=_group):
+        place = await words.place(service_id, place_id or None)
+        title = await words.service_title(service_id)
+        head = f"— {title} · {place.name}" if place else f"— {title}"
+        blocks.append("\n".join([head, *(_line(ctx, item, with_day) for item in group)]))
+    return "\n\n".join(blocks)
+
+
+def _when(ctx: Context, booking: BookingView, with_day: bool) -> str:
+    if booking.starts_at is None:
+        return ctx.t("no time yet")
+    time = ctx.t.time(booking.starts_at)
+    if not with_day:
+        return time
+    return f"{ctx.t.date(paris_day(booking.starts_at), 'short')} {time}"
+
+
+def _line(ctx: Context, line: AgentLine, with_day: bool) -> str:
+    booking = line.booking
+    text = f"  {_when(ctx, booking, with_day)} {booking.reference} {STATUS_MARKS[booking.status]}"
+    if line.contact is not None and line.contact.name:
+        text += " · " + ctx.t("name: {name}", name=line.contact.name)
+    if line.contact is not None and line.contact.phone:
+        text += " · " + ctx.t("phone: {phone}", phone=line.contact.phone)
+    return text
+
+
+def _button(ctx: Context, booking: BookingView, with_day: bool) -> str:
+    mark = STATUS_MARKS[booking.status]
+    return f"{mark} {_when(ctx, booking, with_day)} {booking.reference}"
+
+
+async def press_list(ctx: Context, value: str) -> Outcome | None:
+    if not is_agent(ctx):
+        return expired_button(ctx)
+    view = ctx.data(AgentView)
+    if value in ("today", "upcoming", "waiting"):
+        view.showing = value
+        ctx.keep(view)
+        return go("ag-list", replace=True)
+    if value == "refresh":
+        return go("ag-list", replace=True)
+    if value.startswith("b."):
+        view.reference = value[2:]
+        ctx.keep(view)
+        return go("ag-booking")
+    return None
+
+
+async def _open_list(ctx: Context, kind: str, days: int = UPCOMING_DAYS) -> Outcome:
+    view = ctx.data(AgentView)
+    view.showing, view.days = kind, days
+    ctx.keep(view)
+    return go("ag-list", replace=ctx.state.step == "ag-list")
+
+
+async def today(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    return await _open_list(ctx, "today")
+
+
+async def upcoming(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    days = UPCOMING_DAYS
+    if words:
+        if not words[0].isdigit() or not 1 <= int(words[0]) <= MAX_DAYS:
+            return stay(Text(ctx.t("Usage: /upcoming [number of days, 1 to 60]")))
+        days = int(words[0])
+    return await _open_list(ctx, "upcoming", days)
+
+
+async def requests(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    return await _open_list(ctx, "waiting")
+
+
+# -- one booking ------------------------------------------------------------------------------
+
+
+async def show_booking(ctx: Context) -> Sequence[Reply]:
+    desk = _desk(ctx)
+    if not is_agent(ctx) or desk is None:
+        return [Text(ctx.t("This button has expired. Here is the menu."))]
+    reference = ctx.data(AgentView).reference
+    unit = _unit(ctx, desk)
+    booking = await unit.booking(reference)
+    if booking is None:
+        return [Text(ctx.t("No booking has the reference {reference}.", reference=reference))]
+    words = Wording(ctx.t, ctx.services.library, desk.catalogue)
+    card = await words.card(booking)
+    contact = await unit.contact(booking.id)
+    history = [
+        f"{ctx.t.datetime(event.at, 'short')} · {event.action.value} → {event.to_status.value} · {event.by}"
+        + (f" · {event.note}" if event.note else "")
+        for event in await unit.history(reference)
+    ]
+    lines = [card.title, card.body]
+    if contact is not None and contact.name:
+        lines.append(ctx.t("name: {name}", name=contact.name))
+    if contact is not None and contact.phone:
+        lines.append(ctx.t("phone: {phone}", phone=contact.phone))
+    lines += ["", ctx.t("History:"), *history]
+    return [Options(text="\n".join(lines), rows=_booking_actions(ctx, booking))]
+
+
+def _booking_actions(ctx: Context, booking: BookingView) -> tuple[tuple[Option, ...], ...]:
+    ref = booking.reference
+    rows: list[tuple[Option, ...]] = []
+    if booking.status is Status.REQUESTED:
+        if booking.starts_at is not None:
+            rows.append((option(f"confirm.{ref}", ctx.t("✅ Confirm")),))
+        rows.append((option(f"decline.{ref}", ctx.t("✖️ Decline")),))
+    if booking.status is Status.CONFIRMED:
+        if booking.starts_at is not None and paris_day(booking.starts_at) <= paris_day(ctx.now):
+            rows.append(
+                (
+                    option(f"attended.{ref}", ctx.t("✔️ Attended")),
+                    option(f"noshow.{ref}", ctx.t("➖ No-show")),
+                )
+            )
+    if booking.is_open:
+        rows.append((option(f"cancel.{ref}", ctx.t("❌ Cancel")),))
+    rows.append((option("list", ctx.t("📋 Back to the list")),))
+    return tuple(rows)
+
+
+async def press_booking(ctx: Context, value: str) -> Outcome | None:
+    desk = _desk(ctx)
+    if not is_agent(ctx) or desk is None:
+        return expired_button(ctx)
+    if value == "list":
+        return go("ag-list")
+    action, _, reference = value.partition(".")
+    view = ctx.data(AgentView)
+    view.reference = reference
+    if action in ("decline", "cancel"):
+        view.pending = action
+        ctx.keep(view)
+        return go("ag-reason")
+    ctx.keep(view)
+    if action == "confirm":
+        return await _act(ctx, desk, reference, "confirm")
+    if action in ("attended", "noshow"):
+        return await _act(ctx, desk, reference, action)
+    return None
+
+
+async def _act(
+    ctx: Context,
+    desk: BookingDesk,
+    reference: str,
+    action: str,
+    reason: str | None = None,
+    starts_at: dt.datetime | None = None,
+    minutes: int | None = None,
+    place_id: str | None = None,
+) -> Outcome:
+    """Apply an agent's decision to a booking; the person is told by the jobs."""
+    unit = _unit(ctx, desk)
+    by, now = _actor(ctx), ctx.now
+    try:
+        if action == "confirm":
+            booking = await unit.confirm(
+                reference, by=by, now=now, starts_at=starts_at, minutes=minutes, place_id=place_id
+            )
+        elif action == "decline":
+            booking = await unit.decline(reference, by=by, now=now, reason=reason)
+        elif action == "cancel":
+            booking = await unit.cancel(reference, by=by, now=now, reason=reason)
+        elif action == "attended":
+            booking = await unit.attended(reference, by=by, now=now)
+        elif action == "noshow":
+            booking = await unit.no_show(reference, by=by, now=now)
+        else:
+            raise ValueError(action)
+    except Refused as refused:
+        return stay(Text(_refusal(ctx, refused.reason, reference)))
+    except InvalidTransition as invalid:
+        text = ctx.t(
+            "{reference} is {status}: this cannot be done now.",
+            reference=reference,
+            status=invalid.status.value,
+        )
+        return stay(Text(text))
+    view = ctx.data(AgentView)
+    view.reference, view.pending = booking.reference, ""
+    ctx.keep(view)
+    done = ctx.t(
+        "{reference} is now {status}.", reference=booking.reference, status=booking.status.value
+    )
+    if action in ("confirm", "decline", "cancel"):
+        done += " " + ctx.t("The person will be told in their language.")
+    return go("ag-booking", Text(done), replace=ctx.state.step in ("ag-booking", "ag-reason"))
+
+
+def _refusal(ctx: Context, reason: Refusal, reference: str) -> str:
+    messages = {
+        Refusal.UNKNOWN_BOOKING: ctx.t(
+            "No booking has the reference {reference}.", reference=reference
+        ),
+        Refusal.NEEDS_TIME: ctx.t(
+            "This is a request: give it a time, e.g. /confirm {reference} 2026-12-03 14:30",
+            reference=reference,
+        ),
+        Refusal.PAST: ctx.t("This time is in the past."),
+        Refusal.TOO_EARLY: ctx.t("Attendance can be marked from the day of the appointment."),
+        Refusal.UNKNOWN_PLACE: ctx.t("This place is not one of the service's places."),
+        Refusal.WRONG_SERVICE: ctx.t("This does not fit this service (slots or requests)."),
+        Refusal.FULL: ctx.t("This slot is full."),
+        Refusal.UNKNOWN_SLOT: ctx.t("There is no such slot."),
+        Refusal.SLOT_CANCELLED: ctx.t("This slot is cancelled."),
+    }
+    return "⚠️ " + messages.get(reason, ctx.t("This cannot be done."))
+
+
+# -- a reason, typed ---------------------------------------------------------------------------
+
+
+async def show_reason(ctx: Context) -> Sequence[Reply]:
+    if not is_agent(ctx):
+        return [Text(ctx.t("This button has expired. Here is the menu."))]
+    view = ctx.data(AgentView)
+    if view.pending == "slot":
+        text = ctx.t(
+            "Why is slot {number} cancelled? Type the reason people will read.", number=view.slot
+        )
+    else:
+        text = ctx.t(
+            "Why? Type the reason the person will read ({reference}).", reference=view.reference
+        )
+    rows = [(option("skip", ctx.t("Without a reason")),)]
+    if view.pending == "decline":
+        rows = []
+    return [Options(text=text, rows=tuple(rows))] if rows else [Text(text)]
+
+
+async def press_reason(ctx: Context, value: str) -> Outcome | None:
+    desk = _desk(ctx)
+    if not is_agent(ctx) or desk is None:
+        return expired_button(ctx)
+    if value != "skip":
+        return None
+    return await _with_reason(ctx, desk, None)
+
+
+async def text_reason(ctx: Context, text: str) -> Outcome:
+    desk = _desk(ctx)
+    if not is_agent(ctx) or desk is None:
+        return expired_button(ctx)
+    return await _with_reason(ctx, desk, " ".join(text.split())[:500] or None)
+
+
+async def _with_reason(ctx: Context, desk: BookingDesk, reason: str | None) -> Outcome:
+    view = ctx.data(AgentView)
+    if view.pending == "slot":
+        return await _cancel_slot(ctx, desk, view.slot, reason)
+    if view.pending in ("decline", "cancel"):
+        return await _act(ctx, desk, view.reference, view.pending, reason=reason)
+    return go("ag-list", replace=True)
+
+
+# -- commands on one booking -----------------------------------------------------------------------
+
+
+def _reference(words: list[str]) -> str | None:
+    return normalise_reference(words[0]) if words else None
+
+
+def _usage(ctx: Context, usage: str) -> Outcome:
+    return stay(Text(ctx.t("Usage: {usage}", usage=usage)))
+
+
+async def booking_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    reference = _reference(words)
+    if reference is None:
+        return _usage(ctx, "/booking REF")
+    view = ctx.data(AgentView)
+    view.reference = reference
+    ctx.keep(view)
+    return go("ag-booking", replace=ctx.state.step == "ag-booking")
+
+
+def _time_words(words: list[str]) -> tuple[dt.datetime, int | None, str | None]:
+    """DATE TIME [MINUTES] [PLACE] as typed after a reference (Paris time)."""
+    starts_at = paris(parse_date(words[0]), parse_time(words[1]))
+    minutes: int | None = None
+    place: str | None = None
+    for word in words[2:4]:
+        if word.isdigit():
+            minutes = int(word)
+        else:
+            place = word
+    if minutes is not None and not 5 <= minutes <= 480:
+        raise PlanError("minutes must be from 5 to 480")
+    return starts_at, minutes, place
+
+
+async def confirm_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    reference = _reference(words)
+    usage = "/confirm REF [YYYY-MM-DD HH:MM [MINUTES] [PLACE]]"
+    if reference is None or len(words) not in (1, 3, 4, 5):
+        return _usage(ctx, usage)
+    if len(words) == 1:
+        return await _act(ctx, desk, reference, "confirm")
+    try:
+        starts_at, minutes, place = _time_words(words[1:])
+    except PlanError as error:
+        return stay(Text(f"⚠️ {error}"))
+    return await _act(
+        ctx, desk, reference, "confirm", starts_at=starts_at, minutes=minutes, place_id=place
+    )
+
+
+async def decline_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    reference = _reference(words)
+    if reference is None or len(words) < 2:
+        return _usage(ctx, "/decline REF REASON")
+    return await _act(ctx, desk, reference, "decline", reason=" ".join(words[1:])[:500])
+
+
+async def cancel_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    reference = _reference(words)
+    if reference is None:
+        return _usage(ctx, "/cancel REF [REASON]")
+    reason = " ".join(words[1:])[:500] or None
+    return await _act(ctx, desk, reference, "cancel", reason=reason)
+
+
+async def attended_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    reference = _reference(words)
+    if reference is None:
+        return _usage(ctx, "/attended REF")
+    return await _act(ctx, desk, reference, "attended")
+
+
+async def noshow_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    reference = _reference(words)
+    if reference is None:
+        return _usage(ctx, "/noshow REF")
+    return await _act(ctx, desk, reference, "noshow")
+
+
+async def move_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    """To another slot (`/move REF 42`), or a request to another time (`/move REF DATE TIME`)."""
+    reference = _reference(words)
+    usage = "/move REF SLOT  |  /move REF YYYY-MM-DD HH:MM [MINUTES]"
+    if reference is None or len(words) not in (2, 3, 4):
+        return _usage(ctx, usage)
+    unit = _unit(ctx, desk)
+    try:
+        if len(words) == 2 and words[1].isdigit():
+            booking = await unit.move(reference, int(words[1]), by=_actor(ctx), now=ctx.now)
+        elif len(words) >= 3:
+            starts_at, minutes, _place = _time_words(words[1:])
+            booking = await unit.retime(
+                reference, starts_at, by=_actor(ctx), now=ctx.now, minutes=minutes
+            )
+        else:
+            return _usage(ctx, usage)
+    except PlanError as error:
+        return stay(Text(f"⚠️ {error}"))
+    except Refused as refused:
+        return stay(Text(_refusal(ctx, refused.reason, reference)))
+    except InvalidTransition as invalid:
+        return stay(
+            Text(
+                ctx.t(
+                    "{reference} is {status}: this cannot be done now.",
+                    reference=reference,
+                    status=invalid.status.value,
+                )
+            )
+        )
+    view = ctx.data(AgentView)
+    view.reference = booking.reference
+    ctx.keep(view)
+    done = ctx.t(
+        "{reference} is moved. The person will be told in their language.", reference=reference
+    )
+    return go("ag-booking", Text(done), replace=ctx.state.step == "ag-booking")
+
+
+# -- slots -------------------------------------------------------------------------------------
+
+
+SLOTS_USAGE = (
+    "/slots add SERVICE PLACE YYYY-MM-DD HH:MM-HH:MM CAPACITY [MINUTES] "
+    "[until YYYY-MM-DD [mo+tu+we+th+fr]]",
+    "/slots cancel ID [REASON]",
+)
+
+
+async def slots_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    if not words:
+        return go("ag-slots", replace=ctx.state.step == "ag-slots")
+    verb, rest = words[0].lower(), words[1:]
+    if verb == "add":
+        return await _add_slots(ctx, desk, rest)
+    if verb == "cancel" and rest and rest[0].isdigit():
+        return await _cancel_slot(ctx, desk, int(rest[0]), " ".join(rest[1:])[:500] or None)
+    return stay(Text("\n".join(ctx.t("Usage: {usage}", usage=usage) for usage in SLOTS_USAGE)))
+
+
+async def _add_slots(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    try:
+        plans = parse_command(words)
+        added = await _unit(ctx, desk).add_slots(plans, by=_actor(ctx), now=ctx.now)
+    except PlanError as error:
+        return stay(Text(f"⚠️ {error}"))
+    text = ctx.t(
+        "Slots added: {created}. Already there: {unchanged}.",
+        created=ctx.t.number(len(added.created)),
+        unchanged=ctx.t.number(added.unchanged),
+    )
+    return go("ag-slots", Text(text), replace=ctx.state.step == "ag-slots")
+
+
+async def _cancel_slot(
+    ctx: Context, desk: BookingDesk, slot_id: int, reason: str | None
+) -> Outcome:
+    try:
+        cancelled = await _unit(ctx, desk).cancel_slot(
+            slot_id, by=_actor(ctx), now=ctx.now, reason=reason
+        )
+    except Refused as refused:
+        return stay(Text(_refusal(ctx, refused.reason, str(slot_id))))
+    view = ctx.data(AgentView)
+    view.pending, view.slot = "", 0
+    ctx.keep(view)
+    text = ctx.t(
+        "Slot {number} is cancelled. People told and offered another time: {count}.",
+        number=slot_id,
+        count=ctx.t.number(len(cancelled.bookings)),
+    )
+    return go("ag-slots", Text(text), replace=ctx.state.step in ("ag-slots", "ag-reason"))
+
+
+async def show_slots(ctx: Context) -> Sequence[Reply]:
+    desk = _desk(ctx)
+    if not is_agent(ctx) or desk is None:
+        return [Text(ctx.t("This button has expired. Here is the menu."))]
+    today = paris_day(ctx.now)
+    slots = await _unit(ctx, desk).slots_between(
+        ctx.now, paris(today + dt.timedelta(days=SLOTS_SHOWN_DAYS), dt.time())
+    )
+    lines = [ctx.t("🗓️ Open slots, the next {days} days", days=ctx.t.number(SLOTS_SHOWN_DAYS))]
+    lines += [_slot_line(ctx, slot) for slot in slots] or [ctx.t("No open slot.")]
+    lines += ["", *(ctx.t("Usage: {usage}", usage=usage) for usage in SLOTS_USAGE)]
+    rows = [
+        (option(f"x.{slot.id}", ctx.t("🗑️ Cancel slot {number}", number=slot.id)),)
+        for slot in slots[:MAX_BUTTONS]
+    ]
+    rows.append((option("today", ctx.t("📋 Today")),))
+    return [Options(text="\n".join(lines), rows=tuple(rows))]
+
+
+def _slot_line(ctx: Context, slot: SlotView) -> str:
+    when = f"{ctx.t.date(paris_day(slot.starts_at), 'short')} {ctx.t.time(slot.starts_at)}"
+    return f"#{slot.id} {when} {slot.service_id} · {slot.place_id} · {slot.booked}/{slot.capacity}"
+
+
+async def press_slots(ctx: Context, value: str) -> Outcome | None:
+    if not is_agent(ctx):
+        return expired_button(ctx)
+    if value == "today":
+        return await _open_list(ctx, "today")
+    if value.startswith("x.") and value[2:].isdigit():
+        view = ctx.data(AgentView)
+        view.pending, view.slot = "slot", int(value[2:])
+        ctx.keep(view)
+        return go("ag-reason")
+    return None
+
+
+# -- help ----------------------------------------------------------------------------------------
+
+
+async def help_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+    lines = [
+        ctx.t("🧑‍💼 Agents' commands"),
+        "/today · /upcoming [DAYS] · /requests · /booking REF",
+        "/confirm REF [YYYY-MM-DD HH:MM [MINUTES] [PLACE]]",
+        "/decline REF REASON · /cancel REF [REASON]",
+        "/attended REF · /noshow REF",
+        "/move REF SLOT · /move REF YYYY-MM-DD HH:MM [MINUTES]",
+        *SLOTS_USAGE,
+    ]
+    return stay(Text("\n".join(lines)))
+
+
+COMMANDS: dict[str, CommandFn] = {
+    "today": guarded(today),
+    "upcoming": guarded(upcoming),
+    "requests": guarded(requests),
+    "booking": guarded(booking_command),
+    "confirm": guarded(confirm_command),
+    "decline": guarded(decline_command),
+    "cancel": guarded(cancel_command),
+    "attended": guarded(attended_command),
+    "noshow": guarded(noshow_command),
+    "move": guarded(move_command),
+    "slots": guarded(slots_command),
+    "agent": guarded(help_command),
+}
+
+AGENTS = Dialog(
+    name="agents",
+    start="ag-list",
+    steps=(
+        Step("ag-list", show_list, press_list),
+        Step("ag-booking", show_booking, press_booking),
+        Step("ag-reason", show_reason, press_reason, on_text=text_reason),
+        Step("ag-slots", show_slots, press_slots),
+    ),
+)

@@ -1,0 +1,227 @@
+"""Learn French: a short questionnaire, then the course types that fit and why (EIF-FEL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dialogs.framework import Context, Dialog, Outcome, Step, go, option
+from dialogs.i18n import N_
+from dialogs.reading import open_entry
+from dialogs.replies import Card, Option, Options, Reply, Text
+from dialogs.state import StepData
+from knowledge.orientation import QUESTIONS, Answers, localized, recommend
+from knowledge.places import ARRONDISSEMENT_CENTRES, distance_km, parse_area
+
+#: Each question, then a label per answer: simple words and examples, no CEFR jargon.
+PROMPTS: dict[str, str] = {
+    "literacy": N_("✍️ Can you read and write in your own language?"),
+    "schooling": N_("🎒 How long did you go to school?"),
+    "french": N_("🗣️ How is your French today?"),
+    "goal": N_("🎯 Why do you want to learn French first?"),
+    "availability": N_("🕒 When are you free for classes?"),
+    "shelter": N_("🛏️ Are you staying in a shelter (centre d'hébergement) in Paris?"),
+    "ofii": N_("📝 Did you sign the integration contract (CIR) with OFII?"),
+}
+ANSWERS: dict[str, dict[str, str]] = {
+    "literacy": {
+        "well": N_("Yes, well"),
+        "little": N_("A little"),
+        "unable": N_("No"),
+    },
+    "schooling": {
+        "none": N_("Never"),
+        "primary": N_("A few years (primary school)"),
+        "secondary": N_("Secondary school"),
+        "higher": N_("University or higher"),
+    },
+    "french": {
+        "none": N_("I don't understand French"),
+        "words": N_("A few words: bonjour, merci"),
+        "simple": N_("Simple things: my name, shopping"),
+        "conversation": N_("I can talk about my life"),
+        "fluent": N_("I read letters and speak easily"),
+    },
+    "goal": {
+        "daily": N_("Daily life: doctor, shops, school"),
+        "work": N_("To find work"),
+        "training": N_("To follow a training"),
+        "papers": N_("For my papers (residence card)"),
+    },
+    "availability": {
+        "day": N_("During the day"),
+        "evening": N_("In the evening"),
+        "weekend": N_("At the weekend"),
+        "any": N_("Any time"),
+    },
+    "shelter": {"sheltered": N_("Yes"), "elsewhere": N_("No")},
+    "ofii": {"signed": N_("Yes"), "not_signed": N_("No"), "unknown": N_("I don't know")},
+}
+ORDER = tuple(QUESTIONS)
+
+
+class Orientation(StepData):
+    namespace: str = "french"
+    answers: dict[str, str] = {}
+    arrondissement: int | None = None
+
+
+async def show_intro(ctx: Context) -> Sequence[Reply]:
+    return [
+        Options(
+            text=ctx.t(
+                "🗣️ Learn French. Answer a few short questions and I will tell you "
+                "which classes fit you, and where the EIF-FEL evaluations are."
+            ),
+            rows=(
+                (option("start", ctx.t("▶️ Start the questions")),),
+                (option("e-french-eif-fel", ctx.t("ℹ️ What is EIF-FEL?")),),
+                (option("e-french-courses", ctx.t("🏫 Where to learn French")),),
+            ),
+        )
+    ]
+
+
+async def press_intro(ctx: Context, value: str) -> Outcome | None:
+    if value == "start":
+        ctx.keep(Orientation())
+        return go(f"q-{ORDER[0]}")
+    if value.startswith("e-"):
+        return open_entry(ctx, value[2:])
+    return None
+
+
+def question_step(question: str) -> Step:
+    async def show(ctx: Context) -> Sequence[Reply]:
+        number = ORDER.index(question) + 1
+        progress = ctx.t("Question {n} of {total}", n=number, total=len(ORDER) + 1)
+        rows = tuple(
+            (option(answer, ctx.t(ANSWERS[question][answer])),) for answer in QUESTIONS[question]
+        )
+        return [Options(text=f"{progress}\n{ctx.t(PROMPTS[question])}", rows=rows)]
+
+    async def press(ctx: Context, value: str) -> Outcome | None:
+        if value not in QUESTIONS[question]:
+            return None
+        orientation = ctx.data(Orientation)
+        orientation.answers[question] = value
+        ctx.keep(orientation)
+        position = ORDER.index(question)
+        following = f"q-{ORDER[position + 1]}" if position + 1 < len(ORDER) else "q-area"
+        return go(following)
+
+    return Step(f"q-{question}", show, press)
+
+
+#: Where the person lives: buttons for the arrondissements, or typed text.
+async def show_area(ctx: Context) -> Sequence[Reply]:
+    progress = ctx.t("Question {n} of {total}", n=len(ORDER) + 1, total=len(ORDER) + 1)
+    buttons = [option(str(n), str(n)) for n in range(1, 21)]
+    rows: list[tuple[Option, ...]] = [tuple(buttons[i : i + 4]) for i in range(0, 20, 4)]
+    rows.append((option("out", ctx.t("Outside Paris")),))
+    rows.append((option("skip", ctx.t("I prefer not to say")),))
+    text = ctx.t("🏠 In which arrondissement do you live? You can also type your postcode.")
+    return [Options(text=f"{progress}\n{text}", rows=tuple(rows))]
+
+
+async def press_area(ctx: Context, value: str) -> Outcome | None:
+    orientation = ctx.data(Orientation)
+    if value in ("out", "skip"):
+        orientation.arrondissement = None
+    elif value.isdigit() and 1 <= int(value) <= 20:
+        orientation.arrondissement = int(value)
+    else:
+        return None
+    ctx.keep(orientation)
+    return go("result")
+
+
+async def text_area(ctx: Context, text: str) -> Outcome:
+    spot = parse_area(text)
+    if spot is None or spot.arrondissement is None:
+        return Outcome(
+            replies=(
+                Text(
+                    ctx.t("I did not recognise an arrondissement or a postcode. Try 19 or 75019.")
+                ),
+            )
+        )
+    orientation = ctx.data(Orientation)
+    orientation.arrondissement = spot.arrondissement
+    ctx.keep(orientation)
+    return go("result")
+
+
+def nearest_evaluations(evaluation: list[int], home: int | None) -> list[int]:
+    if home is None:
+        return sorted(evaluation)
+    here = ARRONDISSEMENT_CENTRES[home]
+    return sorted(evaluation, key=lambda n: distance_km(here, ARRONDISSEMENT_CENTRES[n]))
+
+
+async def show_result(ctx: Context) -> Sequence[Reply]:
+    rules = ctx.services.orientation
+    orientation = ctx.data(Orientation)
+    if rules is None or len(orientation.answers) < len(ORDER):
+        return [Text(ctx.t("Let us start the questions again.")), *await show_intro(ctx)]
+    locale = ctx.person.locale or "fr"
+    results = recommend(rules, Answers(orientation.answers))
+    lines: list[str] = []
+    fell_back = False
+    for result in results:
+        title, fallback_title = localized(result.course.title, locale)
+        description, fallback_text = localized(result.course.description, locale)
+        reasons = []
+        for rule in result.because:
+            reason, fallback_reason = localized(rule.reason, locale)
+            reasons.append(reason)
+            fell_back = fell_back or fallback_reason
+        fell_back = fell_back or fallback_title or fallback_text
+        why = " ".join(dict.fromkeys(reasons))
+        lines.append(f"• {title}\n{description}\n{ctx.t('Why: {reason}', reason=why)}")
+    note, fallback_note = localized(rules.evaluation_note, locale)
+    places = nearest_evaluations(rules.evaluation_arrondissements, orientation.arrondissement)
+    where = ", ".join(ctx.t("Paris {n}", n=n) for n in places[:3])
+    evaluation = f"{note}\n{ctx.t('Closest to you: {places}', places=where)}"
+    badges = (ctx.t("Part of this text is shown in French."),) if fell_back or fallback_note else ()
+    card = Card(
+        title=ctx.t("🎓 Classes that fit you"),
+        body="\n\n".join([*lines, evaluation]),
+        footer=ctx.t("Last checked: {date}", date=ctx.t.date(rules.last_checked())),
+        badges=badges,
+    )
+    next_steps = Options(
+        text=ctx.t(
+            "What to do next: ask your social worker or referent to send you to an "
+            "EIF-FEL evaluation. They will find the right class with you."
+        ),
+        rows=(
+            (option("e-social-services-psa", ctx.t("🤝 Find a social worker")),),
+            (option("e-french-courses", ctx.t("🏫 Where to learn French")),),
+            (option("again", ctx.t("🔁 Answer again")),),
+        ),
+    )
+    return [card, next_steps]
+
+
+async def press_result(ctx: Context, value: str) -> Outcome | None:
+    if value == "again":
+        ctx.keep(Orientation())
+        return go(f"q-{ORDER[0]}", replace=True)
+    if value.startswith("e-"):
+        return open_entry(ctx, value[2:])
+    return None
+
+
+FRENCH = Dialog(
+    name="french",
+    start="french",
+    menu_label=N_("Learn French"),
+    icon="🗣️",
+    order=20,
+    steps=(
+        Step("french", show_intro, press_intro),
+        *(question_step(question) for question in ORDER),
+        Step("q-area", show_area, press_area, on_text=text_area),
+        Step("result", show_result, press_result),
+    ),
+)

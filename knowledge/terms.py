@@ -1,0 +1,144 @@
+"""From a folded token to the term the index stores: a stem, or a prefix where no stemmer exists.
+
+Also which words are too common to index (stopwords, where bm25s has a list).
+
+Content is stemmed with the stemmer of its own locale. A query's language is not
+known for sure (people mix languages), so a query token is reduced by every
+stemmer of its script and each result that exists in the index is searched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+from knowledge.normalize import Script, fold, script_of
+
+__all__ = [
+    "LOCALE_SCRIPTS",
+    "document_term",
+    "is_stopword",
+    "query_terms",
+]
+
+#: The script each locale's content is written in.
+LOCALE_SCRIPTS: dict[str, Script] = {
+    "fr": Script.LATIN,
+    "en": Script.LATIN,
+    "ro": Script.LATIN,
+    "ff": Script.LATIN,
+    "ar": Script.ARABIC,
+    "fa": Script.ARABIC,
+    "ps": Script.ARABIC,
+    "ur": Script.ARABIC,
+    "bn": Script.BENGALI,
+    "ti": Script.ETHIOPIC,
+    "zh": Script.HAN,
+    "uk": Script.CYRILLIC,
+}
+
+
+@dataclass(frozen=True)
+class _Reduction:
+    """A Snowball stemmer, a truncation to a prefix, or both (stem first)."""
+
+    stemmer: str | None = None
+    prefix: int | None = None
+
+
+# Snowball has no Ukrainian, Pashto, Urdu, Bengali, Tigrinya or Pular stemmer. Truncating
+# to a prefix is the usual stand-in: it joins most inflected forms of a word. For Ukrainian,
+# the Russian stemmer removes most shared endings first ("безкоштовну" → "безкоштовн").
+_LOCALE_REDUCTIONS: dict[str, _Reduction] = {
+    "fr": _Reduction(stemmer="french"),
+    "en": _Reduction(stemmer="english"),
+    "ro": _Reduction(stemmer="romanian"),
+    "ar": _Reduction(stemmer="arabic"),
+    "fa": _Reduction(stemmer="persian"),
+    "uk": _Reduction(stemmer="russian", prefix=7),
+    "ff": _Reduction(prefix=6),
+    "ps": _Reduction(prefix=5),
+    "ur": _Reduction(prefix=5),
+    "bn": _Reduction(prefix=6),
+    "ti": _Reduction(prefix=4),
+}
+
+# A token in another script than its document's: French desk terms inside Arabic text,
+# an Arabic word quoted in a French text. They are reduced as their script's usual language.
+_SCRIPT_DEFAULT_LOCALE: dict[Script, str] = {
+    Script.LATIN: "fr",
+    Script.ARABIC: "ar",
+    Script.CYRILLIC: "uk",
+    Script.BENGALI: "bn",
+    Script.ETHIOPIC: "ti",
+}
+
+# Every locale whose reduction a query token of that script may need.
+_SCRIPT_LOCALES: dict[Script, tuple[str, ...]] = {
+    script: tuple(
+        locale
+        for locale, locale_script in LOCALE_SCRIPTS.items()
+        if locale_script is script and locale in _LOCALE_REDUCTIONS
+    )
+    for script in Script
+}
+
+
+# Only where the library has a list; elsewhere the per-locale idf already makes such
+# words weigh little.
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "fr": frozenset(fold(word) for word in STOPWORDS_FRENCH),
+    "en": frozenset(fold(word) for word in STOPWORDS_EN),
+}
+
+
+def _reduction_locale(token: str, locale: str) -> str:
+    script = script_of(token)
+    if LOCALE_SCRIPTS.get(locale) is not script:
+        return _SCRIPT_DEFAULT_LOCALE.get(script, locale)
+    return locale
+
+
+def is_stopword(token: str, locale: str) -> bool:
+    """Whether a folded token of a document in `locale` is left out of the index."""
+    return token in _STOPWORDS.get(_reduction_locale(token, locale), frozenset())
+
+
+@cache
+def _reducer(locale: str) -> Callable[[str], str]:
+    reduction = _LOCALE_REDUCTIONS.get(locale, _Reduction())
+    stemmer = Stemmer.Stemmer(reduction.stemmer) if reduction.stemmer else None
+    prefix = reduction.prefix
+
+    def reduce(token: str) -> str:
+        term = stemmer.stemWord(token) if stemmer is not None else token
+        return term[:prefix] if prefix is not None else term
+
+    return reduce
+
+
+def _is_unreduced(token: str) -> bool:
+    # Numbers ("115") and Chinese bigrams are terms as they are.
+    return token.isdecimal() or script_of(token) in (Script.HAN, Script.OTHER)
+
+
+def document_term(token: str, locale: str) -> str:
+    """The term a folded token of a document in `locale` is indexed under."""
+    if _is_unreduced(token):
+        return token
+    return _reducer(_reduction_locale(token, locale))(token)
+
+
+@lru_cache(maxsize=65536)
+def query_terms(token: str) -> tuple[str, ...]:
+    """Every term a folded query token may be indexed under, most likely first."""
+    if _is_unreduced(token):
+        return (token,)
+    terms: dict[str, None] = {}
+    for locale in _SCRIPT_LOCALES.get(script_of(token), ()):
+        terms[_reducer(locale)(token)] = None
+    return tuple(terms) or (token,)

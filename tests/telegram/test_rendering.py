@@ -1,0 +1,187 @@
+"""Rendering neutral replies for Telegram, without the network."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.telegram import (
+    CALLBACK_DATA_LIMIT,
+    EXPIRED_OPTION,
+    PAGE_ROWS,
+    TEXT_LIMIT,
+    Block,
+    DropKeyboard,
+    FloodControl,
+    FloodLimits,
+    Noop,
+    PressKept,
+    SendFile,
+    SendLocation,
+    SendText,
+    TurnPage,
+    chunk_blocks,
+    keyboard_of,
+    layout,
+    menu_edit,
+    read_callback_data,
+    render,
+    visible_length,
+)
+from dialogs.framework import NAV_BACK, NAV_MENU
+from dialogs.incoming import Pressed
+from dialogs.replies import Card, Media, MediaKind, Option, Options, RemoveOptions, Text
+from tests.telegram.fake_api import parse_html
+
+
+def visible(html_text: str) -> str:
+    return parse_html(html_text)[0]
+
+
+def test_every_dynamic_part_is_escaped() -> None:
+    [operation] = render(Text("1 < 2 & <b>not bold</b> > 0"), ref="1")
+    assert isinstance(operation, SendText)
+    assert visible(operation.html) == "1 < 2 & <b>not bold</b> > 0"
+
+
+def test_a_card_has_a_bold_title_its_badges_and_an_italic_footer() -> None:
+    card = Card(
+        title="AME <santé>",
+        body="Corps & âme",
+        footer="Vérifié le 1er mars",
+        badges=("Traduction automatique",),
+    )
+    [operation] = render(card, ref="1")
+    assert isinstance(operation, SendText)
+    text, entities = parse_html(operation.html)
+    assert "Traduction automatique" in text
+    assert text.index("Traduction") < text.index("AME <santé>") < text.index("Corps & âme")
+    assert text.endswith("Vérifié le 1er mars")
+    assert "<b>AME &lt;santé&gt;</b>" in operation.html
+    assert "<i>Vérifié le 1er mars</i>" in operation.html
+    assert {tag for tag, _ in entities} >= {"b", "i"}
+
+
+def test_long_texts_are_split_at_paragraph_boundaries() -> None:
+    paragraphs = [f"Paragraphe {n}. " + "mot " * 150 for n in range(40)]
+    [*operations] = render(Text("\n\n".join(paragraphs)), ref="1")
+    assert len(operations) > 1
+    seen: list[str] = []
+    for operation in operations:
+        assert isinstance(operation, SendText)
+        text = visible(operation.html)
+        assert visible_length(text) <= TEXT_LIMIT
+        seen.extend(text.split("\n\n"))
+    assert [p.strip() for p in seen] == [p.strip() for p in paragraphs]
+
+
+def test_a_huge_paragraph_is_cut_at_words_and_counted_in_utf16() -> None:
+    text = "😀 " * 3000  # each emoji is two UTF-16 units
+    chunks = chunk_blocks([Block(text)])
+    assert len(chunks) >= 3
+    assert all(visible_length(visible(chunk)) <= TEXT_LIMIT for chunk in chunks)
+    assert "".join(visible(c).replace(" ", "") for c in chunks) == "😀" * 3000
+
+
+def test_short_labels_go_two_to_a_row_long_ones_alone() -> None:
+    options = [
+        Option("a:1", "Oui"),
+        Option("a:2", "Non"),
+        Option("a:3", "🗑️ Supprimer toutes mes données"),
+        Option("a:4", "Aide"),
+    ]
+    rows = layout(options)
+    assert [[o.label for o in row] for row in rows] == [
+        ["Oui", "Non"],
+        ["🗑️ Supprimer toutes mes données"],
+        ["Aide"],
+    ]
+
+
+def test_back_and_menu_stay_together_under_the_options() -> None:
+    nav = (Option(NAV_BACK, "⬅️ Retour"), Option(NAV_MENU, "🏠 Menu"))
+    reply = Options("Choisir", rows=((Option("s:1", "Un long libellé de bouton"),), nav))
+    keyboard = keyboard_of(reply, ref="7")
+    assert [b.data for b in keyboard[-1]] == [NAV_BACK, NAV_MENU]
+
+
+def test_long_lists_are_paged_and_the_pager_is_resolved_here() -> None:
+    options = tuple((Option(f"list:{n}", f"Choix numéro {n}"),) for n in range(40))
+    nav = ((Option(NAV_BACK, "⬅️"), Option(NAV_MENU, "🏠")),)
+    reply = Options("Liste", rows=options + nav)
+    first = keyboard_of(reply, ref="12", page=0)
+    body = [row for row in first if row[0].data.startswith("list:")]
+    assert len(body) == PAGE_ROWS
+    pager = first[-2]
+    assert [b.label for b in pager] == ["1/3", "▶️"]
+    assert read_callback_data(pager[-1].data) == TurnPage("12", 1)
+    assert read_callback_data(pager[0].data) == Noop()
+    middle = keyboard_of(reply, ref="12", page=1)
+    assert [b.label for b in middle[-2]] == ["◀️", "2/3", "▶️"]
+    last = keyboard_of(reply, ref="12", page=2)
+    labels = [b.label for row in last for b in row]
+    assert "Choix numéro 39" in labels and "▶️" not in labels
+    assert [b.data for b in last[-1]] == [NAV_BACK, NAV_MENU]
+
+
+def test_an_option_id_too_long_for_telegram_is_kept_on_the_server() -> None:
+    long_id = "card:r-" + "x" * 80
+    reply = Options("?", rows=((Option("card:more.a", "Plus"), Option(long_id, "Lié")),))
+    keyboard = keyboard_of(reply, ref="t-abc")
+    data = [b.data for row in keyboard for b in row]
+    assert data[0] == "card:more.a"
+    assert all(len(d.encode()) <= CALLBACK_DATA_LIMIT for d in data)
+    assert read_callback_data(data[1]) == PressKept("t-abc", 1)
+
+
+def test_callback_data_is_read_back() -> None:
+    assert read_callback_data("menu:settings") == Pressed("menu:settings")
+    assert read_callback_data("~n") == Noop()
+    assert read_callback_data("~p:99:2") == TurnPage("99", 2)
+    assert read_callback_data("~o:99:3") == PressKept("99", 3)
+    assert read_callback_data("~zz") == Pressed(EXPIRED_OPTION)
+    assert read_callback_data("~p:99:x") == Pressed(EXPIRED_OPTION)
+
+
+def test_a_menu_press_redraws_notes_and_menu_in_one_message() -> None:
+    menu = Options("🏠 Menu", rows=((Option("menu:a", "A"),),))
+    found = menu_edit([Text("Langue : Français"), menu])
+    assert found is not None
+    assert visible(found[0]) == "Langue : Français\n\n🏠 Menu"
+    assert menu_edit([Card("T", "B"), menu]) is None
+    assert menu_edit([Text("x"), Options("y", rows=(), replaceable=False)]) is None
+    assert menu_edit([menu, Text("after")]) is None
+    assert menu_edit([Text("x" * TEXT_LIMIT), menu]) is None
+
+
+def test_media_and_removal() -> None:
+    document = Media(MediaKind.DOCUMENT, caption="RDV <ici>", filename="rdv.ics", content=b"x")
+    [operation] = render(document, ref="1")
+    assert isinstance(operation, SendFile)
+    assert operation.filename == "rdv.ics"
+    assert operation.caption_html == "RDV &lt;ici&gt;"
+    long_caption = Media(MediaKind.PHOTO, caption="a " * 1000, content=b"x")
+    operations = render(long_caption, ref="1")
+    assert isinstance(operations[0], SendFile) and operations[0].caption_html is None
+    assert isinstance(operations[1], SendText)
+    place = Media(MediaKind.LOCATION, caption="Ici", latitude=48.85, longitude=2.35)
+    assert render(place, ref="1") == [SendLocation(48.85, 2.35), SendText("Ici")]
+    assert render(RemoveOptions(), ref="1") == [DropKeyboard()]
+    with pytest.raises(TypeError):
+        render("not a reply", ref="1")  # type: ignore[arg-type]
+
+
+async def test_flood_control_allows_a_burst_then_one_a_second_per_chat() -> None:
+    control = FloodControl(FloodLimits())
+    delays = [control.chat_delay(42) for _ in range(5)]
+    assert delays[:3] == pytest.approx([0, 0, 0], abs=0.01)
+    assert delays[3] == pytest.approx(1.0, abs=0.05)
+    assert delays[4] == pytest.approx(2.0, abs=0.05)
+    # Another chat is not held back by the first one.
+    assert control.chat_delay(43) == pytest.approx(0, abs=0.01)
+
+
+async def test_flood_control_keeps_about_thirty_a_second_overall() -> None:
+    control = FloodControl(FloodLimits(overall_burst=1))
+    delays = [control.overall_delay() for _ in range(31)]
+    assert delays[0] == pytest.approx(0, abs=0.01)
+    assert delays[-1] == pytest.approx(1.0, abs=0.05)
