@@ -245,7 +245,8 @@ def serve_people(
         await api.play(phases[1])
         done.set()
         if not replay:
-            Path(stream_path).write_text(json.dumps(api.recorded), encoding="utf-8")
+            stream = json.dumps(api.recorded)
+            await asyncio.to_thread(Path(stream_path).write_text, stream, encoding="utf-8")
         cards = sum(
             1
             for messages in api.chats.values()
@@ -312,7 +313,7 @@ def run_passerelle(
     logging.getLogger("bm25s").setLevel(logging.ERROR)
 
     async def main() -> None:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             database_url=f"sqlite+aiosqlite:///{database}",
             telegram_token=TOKEN,
             telegram_api_url=api_url,
@@ -416,9 +417,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     options = parser.parse_args(argv)
     warm = Phase(list(range(1, options.warmup_people + 1)), 4, options.seed)
     first = options.warmup_people + 1
-    measured = Phase(
-        list(range(first, first + options.people)), options.actions, options.seed + 1
-    )
+    measured = Phase(list(range(first, first + options.people)), options.actions, options.seed + 1)
     with tempfile.TemporaryDirectory(prefix="passerelle-bench-") as tmp:
         workdir = Path(tmp)
         stream = workdir / "stream.json"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -150,7 +149,3 @@ def places_of(service: Service, entry: LocalizedEntry | None) -> list[PlaceView]
         return []
     known = {place.id: place for place in entry.places}
     return [known[place_id] for place_id in service.places if place_id in known]
-
-
-def service_ids(services: Sequence[Service]) -> list[str]:
-    return [service.id for service in services]

@@ -78,7 +78,8 @@ class Refusal(StrEnum):
     NEEDS_CONTACT = "needs_contact"
     NEEDS_TIME = "needs_time"
     TOO_EARLY = "too_early"
-    NOT_ALLOWED = "not_allowed"
+    #: Moved by someone else at the same moment: look at it again.
+    CHANGED = "changed"
 
 
 class Refused(Exception):
@@ -702,14 +703,26 @@ class BookingUnit:
     # -- retention ----------------------------------------------------------------------------
 
     async def erase_expired(self, now: dt.datetime) -> int:
-        """Erase contact data whose retention ended and unlink those bookings from people.
+        """Erase contact data whose retention ended and unlink those bookings from people;
+        drop the notifications (they name a booking and a time) kept as long.
 
         Only closed bookings, or bookings whose appointment is over, are touched: an open
         request still waiting for an agent keeps what the agent needs.
         """
         cutoff = utc(now)
+        await self.session.execute(
+            delete(NotificationRow).where(
+                NotificationRow.created_at <= utc(now - self.rules.retention),
+                or_(
+                    NotificationRow.sent_at.is_not(None),
+                    NotificationRow.voided_at.is_not(None),
+                    NotificationRow.failed_at.is_not(None),
+                ),
+            )
+        )
         expired = select(BookingRow.id).where(
             BookingRow.retain_until <= cutoff,
+            BookingRow.person_id.is_not(None),
             or_(
                 BookingRow.status.not_in([s.value for s in OPEN]),
                 BookingRow.ends_at <= cutoff,
@@ -721,7 +734,7 @@ class BookingUnit:
         await self.session.execute(delete(ContactRow).where(ContactRow.booking_id.in_(ids)))
         result = await self.session.execute(
             update(BookingRow)
-            .where(BookingRow.id.in_(ids), BookingRow.person_id.is_not(None))
+            .where(BookingRow.id.in_(ids))
             .values(person_id=None, open_guard=None)
             .execution_options(synchronize_session=False)
         )
@@ -890,6 +903,9 @@ class BookingUnit:
         if _changed(result) != 1:
             # Someone else acted on it meanwhile: judge the action against what it is now.
             after(Status(fresh.status), action)
+            if "sequence" in changes:
+                # A move decided on the time it had: never apply it to another one.
+                raise Refused(Refusal.CHANGED, booking_view(fresh))
             return await self._transition(fresh, action, by, now, note=note, **changes)
         fresh.retain_until = self._retention_end(fresh, target, now)
         self._record(fresh, action, current, target, by, now, note)

@@ -153,23 +153,19 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
-def _add_optional_groups() -> None:
+def _add_groups() -> None:
     """Command groups that live in their own modules."""
-    try:
-        from bot.cli_kb import kb
-    except ImportError:
-        return
-    try:
-        from bot.cli_search import eval_command, search_command
+    from bot.cli_bookings import agents, slots
+    from bot.cli_kb import kb
+    from bot.cli_search import eval_command, search_command
 
-        kb.add_command(search_command, "search")
-        kb.add_command(eval_command, "eval")
-    except ImportError:
-        pass
-    cli.add_command(kb)
+    kb.add_command(search_command, "search")
+    kb.add_command(eval_command, "eval")
+    for group in (kb, agents, slots):
+        cli.add_command(group)
 
 
-_add_optional_groups()
+_add_groups()
 
 
 def main() -> None:

@@ -353,6 +353,7 @@ def _refusal(ctx: Context, reason: Refusal, reference: str) -> str:
         Refusal.FULL: ctx.t("This slot is full."),
         Refusal.UNKNOWN_SLOT: ctx.t("There is no such slot."),
         Refusal.SLOT_CANCELLED: ctx.t("This slot is cancelled."),
+        Refusal.CHANGED: ctx.t("It was changed meanwhile: look at it again."),
     }
     return "⚠️ " + messages.get(reason, ctx.t("This cannot be done."))
 

@@ -622,16 +622,18 @@ def _why(ctx: Context, service: Service) -> str:
 
 async def press_review(ctx: Context, value: str) -> Outcome | None:
     desk = _desk(ctx)
-    service = _flow_service(ctx)
     if value == "no":
         ctx.keep(BookingFlow())
         return go("appts", Text(ctx.t("Nothing was booked.")), replace=True)
-    if desk is None or service is None or not value.startswith("ok."):
+    if desk is None or not value.startswith("ok."):
         return None
     flow = ctx.data(BookingFlow)
     key = value[3:]
     if key != flow.key:
         return await _earlier_press(ctx, desk, key)
+    service = _flow_service(ctx)
+    if service is None:
+        return _gone(ctx)
     if _needs_contact(service, flow):
         return go("bk-contact")
     return await _book(ctx, desk, service, flow, None)
@@ -724,7 +726,11 @@ async def _book(
                 contact=contact,
             )
             booking = booked.booking
-            note = ctx.t("Done.") if booked.created else ctx.t("This was already booked.")
+            note = (
+                ctx.t("✅ Done. Keep this message: it has your reference.")
+                if booked.created
+                else ctx.t("This was already booked.")
+            )
     except Refused as refused:
         return _refused(ctx, refused)
     except InvalidTransition:

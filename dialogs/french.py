@@ -176,12 +176,13 @@ async def show_result(ctx: Context) -> Sequence[Reply]:
             reasons.append(reason)
             fell_back = fell_back or fallback_reason
         fell_back = fell_back or fallback_title or fallback_text
-        why = " ".join(dict.fromkeys(reasons))
-        lines.append(f"• {title}\n{description}\n{ctx.t('Why: {reason}', reason=why)}")
+        why = ctx.t("Why: {reason}", reason=" ".join(dict.fromkeys(reasons)))
+        lines.append(f"• {title}\n{description}\n{why}")
     note, fallback_note = localized(rules.evaluation_note, locale)
     places = nearest_evaluations(rules.evaluation_arrondissements, orientation.arrondissement)
     where = ", ".join(ctx.t("Paris {n}", n=n) for n in places[:3])
-    evaluation = f"{note}\n{ctx.t('Closest to you: {places}', places=where)}"
+    closest = ctx.t("Closest to you: {places}", places=where)
+    evaluation = f"{note}\n{closest}"
     badges = (ctx.t("Part of this text is shown in French."),) if fell_back or fallback_note else ()
     card = Card(
         title=ctx.t("🎓 Classes that fit you"),

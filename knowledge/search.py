@@ -4,12 +4,12 @@ How a query meets the content:
 
 - Every text is folded (`knowledge.normalize`): case, accents, harakat, tatweel,
   ZWNJ and the Arabic/Persian/Urdu/Pashto letter variants disappear.
-- Words are reduced to terms (`knowledge.stemming`): Snowball stems where a
+- Words are reduced to terms (`knowledge.terms`): Snowball stems where a
   stemmer exists, a prefix elsewhere, Chinese as bigrams, numbers as they are.
-- Each (entry, locale) is a document scored with BM25 (bm25s) per field; the
-  field scores are added with weights (title and keywords count most). Term
-  statistics are per locale, so a word common in every French text ("de")
-  weighs nothing in French, whatever the other locales hold.
+- Each (entry, locale) is a document scored with BM25 (bm25s) in two fields,
+  added with weights: the heading (title and keywords) counts more than the
+  text (summary and body). Term statistics are per locale, so a word common in
+  every French text ("de") weighs nothing in French, whatever other locales hold.
 - A consonant skeleton of every word (`normalize.skeleton`) is indexed too, so
   Arabizi, Finglish or romanised Urdu/Bengali meet the Arabic-script or Bengali
   text, and "النافيغو" meets "Navigo". It counts less than a real term.
@@ -20,6 +20,10 @@ How a query meets the content:
 - All locales are searched: the person's locale counts fully, French (the terms
   met at every desk: AME, CAF, récépissé...) and English a little less, others
   less again. An entry scores what its best locale scores.
+- A status entry (asylum seeker, refugee...) is the overview of everything that
+  status touches; when a message names a status and a subject ("asylum seeker,
+  can I work?"), the entry on the subject answers it, so status entries weigh a
+  little less.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ _FIELDS = ("heading", "text")
 # French elisions typed without the apostrophe: "lame", "dasile", "jai", "mouvrir".
 _ELIDED_LETTERS = frozenset("cdjlmnst")
 _EVIDENCE_CACHE_SIZE = 50_000
+_SHOWN_SCORE = 0.00005
 
 
 @dataclass(frozen=True)
@@ -86,20 +91,17 @@ class SearchTuning:
     skeleton: float = 0.35
     fuzzy: float = 0.8
     elision: float = 0.9
-    synonym: float = 0.4
+    synonym: float = 0.3
     # Locales: the person's own, then the desk language, then the common second language.
     own_locale: float = 1.0
     french: float = 0.6
     english: float = 0.5
     other_locale: float = 0.4
-    #: An entry scores what its best translation scores, plus this share of what the others
-    #: score: a message mixing languages adds up its evidence across translations.
-    other_translations: float = 0.0
+    #: Status entries are overviews: a subject's own entry should come first.
     status_prior: float = 0.9
     # BM25 (Lucene variant, as bm25s computes it).
     k1: float = 1.2
     b: float = 0.75
-    method: str = "lucene"
     # Fuzzy matching: similarity (0-1) of a query term to a known term, by optimal string
     # alignment (a swap of two letters is one typo): 1 typo in 4 letters, 2 in 8.
     fuzzy_cutoff: float = 0.75
@@ -151,7 +153,7 @@ def load_bundled_documents(directory: Path = CONTENT_DIR) -> list[SearchDocument
 
 
 class SearchIndex:
-    """An immutable index of documents; build it once, search it from any request."""
+    """Built once from documents, then only read (searching fills small caches)."""
 
     def __init__(
         self,
@@ -172,8 +174,8 @@ class SearchIndex:
         self._values: FloatArray = matrix.data.astype(np.float32)
         self._slugs = tuple(dict.fromkeys(document.slug for document in documents))
         # Documents are sorted by slug: an entry's locales are one contiguous run.
-        starts = [0] + [
-            i for i in range(1, len(documents)) if documents[i].slug != documents[i - 1].slug
+        starts = [
+            i for i in range(len(documents)) if i == 0 or documents[i].slug != documents[i - 1].slug
         ]
         self._slug_starts: IntArray = np.asarray(starts, dtype=np.int64)
         self._document_locales = tuple(document.locale for document in documents)
@@ -206,33 +208,26 @@ class SearchIndex:
         rows: list[RowArray] = []
         columns: list[RowArray] = []
         values: list[FloatArray] = []
-        analysers: list[_DocumentAnalyser] = []
+        word_terms: dict[str, tuple[int, ...]] = {}
         for locale, numbers in _numbers_by_locale(ordered).items():
+            # One locale at a time, its analyser dropped after: the build peak stays small.
             analyser = _DocumentAnalyser(locale)
-            analysers.append(analyser)
-            # Term statistics are per locale: "de" is in every French text, nowhere else.
-            fields = [
-                (field, [analyser.term_ids(_field_text(ordered[n], field)) for n in numbers])
-                for field in _FIELDS
-            ]
+            scored = _locale_columns(analyser, [ordered[n] for n in numbers], tuning)
             to_global = np.asarray(
                 [vocabulary.setdefault(term, len(vocabulary)) for term in analyser.terms],
                 dtype=np.int32,
             )
-            for field, corpus in fields:
-                scored = _bm25_columns(corpus, analyser.vocabulary, tuning)
-                if scored is None:
-                    continue
-                local_rows, local_columns, local_values = scored
-                rows.append(np.asarray(numbers, dtype=np.int32)[local_rows])
-                columns.append(to_global[local_columns])
-                values.append(local_values * np.float32(tuning.field_weight(field)))
+            for field_rows, field_columns, field_values in scored:
+                rows.append(np.asarray(numbers, dtype=np.int32)[field_rows])
+                columns.append(to_global[field_columns])
+                values.append(field_values)
+            _add_word_terms(word_terms, analyser, vocabulary)
         matrix = _sum_matrix(rows, columns, values, shape=(len(ordered), len(vocabulary)))
         return cls(
             documents=ordered,
             matrix=matrix,
             vocabulary=vocabulary,
-            word_terms=_word_terms(analysers, vocabulary),
+            word_terms=word_terms,
             tuning=tuning,
             synonyms=synonyms if synonyms is not None else Synonyms.load(),
         )
@@ -262,9 +257,7 @@ class SearchIndex:
         if not weights:
             return []
         document_scores = self._document_scores(weights) * self._locale_weights_for(locale)
-        best = np.maximum.reduceat(document_scores, self._slug_starts)
-        total = np.add.reduceat(document_scores, self._slug_starts)
-        entry_scores = best + np.float32(self._tuning.other_translations) * (total - best)
+        entry_scores = np.maximum.reduceat(document_scores, self._slug_starts)
         return self._best(entry_scores * self._entry_priors, limit)
 
     # ------------------------------------------------------------------ query side
@@ -367,7 +360,8 @@ class SearchIndex:
         return weights
 
     def _best(self, entry_scores: FloatArray, limit: int) -> list[SearchHit]:
-        candidates = np.flatnonzero(entry_scores > 0)
+        # Below this a score would print as 0.0: no evidence worth showing.
+        candidates = np.flatnonzero(entry_scores >= _SHOWN_SCORE)
         if len(candidates) > limit:
             top = np.argpartition(-entry_scores[candidates], limit - 1)[:limit]
             candidates = candidates[top]
@@ -375,17 +369,15 @@ class SearchIndex:
         return [SearchHit(self._slugs[i], round(float(entry_scores[i]), 4)) for i in ranked]
 
 
-def _word_terms(
-    analysers: Iterable[_DocumentAnalyser], vocabulary: dict[str, int]
-) -> dict[str, tuple[int, ...]]:
-    """Every indexed word as written (folded), with the terms it was indexed under."""
-    found: dict[str, dict[int, None]] = {}
-    for analyser in analysers:
-        for word, term in analyser.words():
-            term_id = vocabulary.get(term)
-            if term_id is not None:
-                found.setdefault(word, {})[term_id] = None
-    return {word: tuple(ids) for word, ids in found.items()}
+def _add_word_terms(
+    word_terms: dict[str, tuple[int, ...]], analyser: _DocumentAnalyser, vocabulary: dict[str, int]
+) -> None:
+    """Every word a locale indexed (folded), with the terms it was indexed under."""
+    for word, term in analyser.words():
+        term_id = vocabulary[term]
+        known = word_terms.get(word, ())
+        if term_id not in known:
+            word_terms[word] = (*known, term_id)
 
 
 @dataclass
@@ -478,6 +470,26 @@ def _numbers_by_locale(documents: Sequence[SearchDocument]) -> dict[str, list[in
     return numbers
 
 
+def _locale_columns(
+    analyser: _DocumentAnalyser, documents: list[SearchDocument], tuning: SearchTuning
+) -> list[tuple[RowArray, RowArray, FloatArray]]:
+    """(document, term, weighted BM25) of each field of one locale's documents.
+
+    Term statistics are per locale: "de" is in every French text and nowhere else.
+    """
+    fields = [
+        (field, [analyser.term_ids(_field_text(document, field)) for document in documents])
+        for field in _FIELDS
+    ]
+    weighted: list[tuple[RowArray, RowArray, FloatArray]] = []
+    for field, corpus in fields:
+        scored = _bm25_columns(corpus, analyser.vocabulary, tuning)
+        if scored is not None:
+            rows, columns, values = scored
+            weighted.append((rows, columns, values * np.float32(tuning.field_weight(field))))
+    return weighted
+
+
 def _field_text(document: SearchDocument, field: str) -> str:
     if field == "heading":
         return "\n".join((document.title, *document.keywords))
@@ -490,7 +502,7 @@ def _bm25_columns(
     """BM25 weight of each (document, term id) of one field of one locale, as bm25s computes it."""
     if not any(corpus):
         return None
-    model = bm25s.BM25(k1=tuning.k1, b=tuning.b, method=tuning.method)
+    model = bm25s.BM25(k1=tuning.k1, b=tuning.b, method="lucene")
     model.index((corpus, vocabulary), show_progress=False, create_empty_token=False)
     scores = model.scores
     indptr = np.asarray(scores["indptr"], dtype=np.int64)

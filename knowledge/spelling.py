@@ -39,7 +39,8 @@ class NearWords:
                 side = 0 if "<" in key else 1  # words are letters only: the marker is unique
                 for word in bucket:
                     buckets.setdefault(_ends(word, 3)[side], []).append(word)
-        self._buckets = buckets
+        # Tuples of strings, unlike lists, drop out of the garbage collector's rounds.
+        self._buckets = {key: tuple(bucket) for key, bucket in buckets.items()}
 
     def near(self, word: str) -> list[tuple[str, float]]:
         """Known words within the cutoff, most similar first (ties by word)."""
@@ -58,13 +59,13 @@ class NearWords:
         ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
         return ranked[: self._limit]
 
-    def _candidates(self, word: str) -> list[list[str]]:
-        lists: list[list[str]] = []
+    def _candidates(self, word: str) -> list[tuple[str, ...]]:
+        lists: list[tuple[str, ...]] = []
         for length in self._lengths(len(word)):
             for short, narrow in zip(_ends(word, 2, length), _ends(word, 3, length), strict=True):
-                bucket = self._buckets.get(short, [])
+                bucket = self._buckets.get(short, ())
                 if len(bucket) > _CROWDED and len(word) > 4:
-                    bucket = self._buckets.get(narrow, [])
+                    bucket = self._buckets.get(narrow, ())
                 if bucket:
                     lists.append(bucket)
         return lists

@@ -115,10 +115,19 @@ def _reducer(locale: str) -> Callable[[str], str]:
     prefix = reduction.prefix
 
     def reduce(token: str) -> str:
+        if locale == "ar":
+            token = _with_teh_marbuta(token)
         term = stemmer.stemWord(token) if stemmer is not None else token
         return term[:prefix] if prefix is not None else term
 
     return reduce
+
+
+def _with_teh_marbuta(token: str) -> str:
+    # Folding wrote every ة as ه (people type both); the Arabic stemmer removes the
+    # feminine ending only as ة, so "الشهاده" and "شهادة" would not meet. Every final ه
+    # goes back to ة for it: a pronoun "ه" (كتابه) is removed either way.
+    return token[:-1] + "\u0629" if len(token) > 2 and token.endswith("\u0647") else token
 
 
 def _is_unreduced(token: str) -> bool:

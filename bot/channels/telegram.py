@@ -2,8 +2,8 @@
 
 The only module that imports `telegram`. The way of one update:
 
-1. *Reading*: an `Update` becomes an `Incoming` (text and commands, a button
-   id, a location, a voice note or photo); anything else is ignored.
+1. *Reading*: the update's JSON becomes an `Incoming` (text and commands, a
+   button id, a location, a voice note or photo); anything else is ignored.
 2. *Handling*, in the chat's inbound lane: the engine dedupes, runs the step
    and commits the replies to the outbox. Once this is done the update is
    safe: the polling offset moves past it, the webhook answers 200.
@@ -46,7 +46,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from telegram import BotCommand, InputFile, Message, Update
+from telegram import BotCommand, InputFile
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -377,61 +377,97 @@ def read_callback_data(data: str) -> Action:
     return Pressed(EXPIRED_OPTION)
 
 
-def _media_of(message: Message) -> SentMedia | None:
-    found: list[tuple[MediaType, Any]] = [
-        (MediaType.VOICE, message.voice),
-        (MediaType.AUDIO, message.audio),
-        (MediaType.PHOTO, message.photo[-1] if message.photo else None),
-        (MediaType.STICKER, message.sticker),
-        (MediaType.VIDEO, message.video or message.video_note or message.animation),
-        (MediaType.DOCUMENT, message.document),
-    ]
-    for kind, item in found:
-        if item is not None:
-            return SentMedia(kind, ref=str(getattr(item, "file_unique_id", "")))
-    if message.contact or message.poll or message.dice or message.game or message.story:
+JsonObject = dict[str, Any]
+
+#: Message fields that carry a file, in the order they are checked.
+_MEDIA_FIELDS = (
+    ("voice", MediaType.VOICE),
+    ("audio", MediaType.AUDIO),
+    ("photo", MediaType.PHOTO),
+    ("sticker", MediaType.STICKER),
+    ("video", MediaType.VIDEO),
+    ("video_note", MediaType.VIDEO),
+    ("animation", MediaType.VIDEO),
+    ("document", MediaType.DOCUMENT),
+)
+#: Things people send that Passerelle cannot read but should answer.
+_OTHER_FIELDS = ("contact", "poll", "dice", "game", "story", "paid_media", "checklist")
+
+
+def _object(value: object) -> JsonObject | None:
+    return value if isinstance(value, dict) else None
+
+
+def _private_chat(message: JsonObject) -> int | None:
+    chat = _object(message.get("chat"))
+    if chat is None or chat.get("type") != "private":
+        return None
+    chat_id = chat.get("id")
+    return chat_id if isinstance(chat_id, int) else None
+
+
+def _language(sender: JsonObject | None) -> str | None:
+    code = sender.get("language_code") if sender is not None else None
+    return code if isinstance(code, str) else None
+
+
+def _message_action(message: JsonObject) -> Action | None:
+    text = message.get("text")
+    if isinstance(text, str):
+        return parse_text(text)
+    location = _object(message.get("location"))
+    if location is not None:
+        latitude, longitude = location.get("latitude"), location.get("longitude")
+        if isinstance(latitude, int | float) and isinstance(longitude, int | float):
+            return SharedLocation(float(latitude), float(longitude))
+    for name, kind in _MEDIA_FIELDS:
+        item = message.get(name)
+        if isinstance(item, list):
+            item = item[-1] if item else None
+        if isinstance(item, dict):
+            return SentMedia(kind, ref=str(item.get("file_unique_id", "")))
+    if any(name in message for name in _OTHER_FIELDS):
         return SentMedia(MediaType.OTHER)
     return None
 
 
-def read_update(update: Update) -> Received | None:
-    """What a person did, or None for what Passerelle ignores (groups, edits, other kinds)."""
-    message = update.message
+def read_update(update: JsonObject) -> Received | None:
+    """What a person did, or None for what Passerelle ignores (groups, edits, other kinds).
+
+    Reads the Bot API's JSON directly: every field is checked, so a malformed
+    update is ignored, never an error.
+    """
+    update_id = update.get("update_id")
+    if not isinstance(update_id, int):
+        return None
+    message = _object(update.get("message"))
     if message is not None:
-        if message.chat.type != "private" or message.from_user is None:
+        chat_id = _private_chat(message)
+        action = _message_action(message) if chat_id is not None else None
+        if chat_id is None or action is None:
             return None
-        hint = message.from_user.language_code
-        action: Action
-        if message.text is not None:
-            action = parse_text(message.text)
-        elif message.location is not None:
-            action = SharedLocation(message.location.latitude, message.location.longitude)
-        else:
-            media = _media_of(message)
-            if media is None:
-                return None
-            action = media
-        return Received(update.update_id, message.chat.id, action, hint)
-    query = update.callback_query
-    if query is not None:
-        pressed: PressedMessage | None = None
-        chat_id = query.from_user.id
-        if query.message is not None:
-            if query.message.chat.type != "private":
-                return None
-            chat_id = query.message.chat.id
-            date = query.message.date if query.message.is_accessible else None
-            pressed = PressedMessage(query.message.message_id, date)
-        action = Noop() if query.data is None else read_callback_data(query.data)
-        return Received(
-            update.update_id,
-            chat_id,
-            action,
-            query.from_user.language_code,
-            callback_id=query.id,
-            pressed=pressed,
-        )
-    return None
+        return Received(update_id, chat_id, action, _language(_object(message.get("from"))))
+    query = _object(update.get("callback_query"))
+    if query is None or not isinstance(query.get("id"), str):
+        return None
+    sender = _object(query.get("from"))
+    chat_id = sender.get("id") if sender is not None else None
+    pressed: PressedMessage | None = None
+    shown = _object(query.get("message"))
+    if shown is not None:
+        chat_id = _private_chat(shown)
+        message_id, date = shown.get("message_id"), shown.get("date")
+        if isinstance(message_id, int):
+            # Telegram gives date 0 for a message it no longer shows to the bot.
+            when = dt.datetime.fromtimestamp(date, dt.UTC) if isinstance(date, int) else None
+            pressed = PressedMessage(message_id, when if date else None)
+    if not isinstance(chat_id, int):
+        return None
+    data = query.get("data")
+    action = read_callback_data(data) if isinstance(data, str) else Noop()
+    return Received(
+        update_id, chat_id, action, _language(sender), callback_id=query["id"], pressed=pressed
+    )
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -532,13 +568,15 @@ def _cut(text: str, limit: int) -> list[str]:
                 pieces.append(current)
             return [cut for piece in pieces for cut in _cut(piece, limit)]
     pieces = []
-    current = ""
-    for char in text:
-        if visible_length(current + char) > limit:
-            pieces.append(current)
-            current = ""
-        current += char
-    return [*pieces, current] if current else pieces
+    start, size = 0, 0
+    for position, char in enumerate(text):
+        units = 2 if ord(char) > 0xFFFF else 1
+        if size + units > limit:
+            pieces.append(text[start:position])
+            start, size = position, 0
+        size += units
+    pieces.append(text[start:])
+    return pieces
 
 
 def _block_html(block: Block) -> str:
@@ -582,18 +620,18 @@ def _is_nav(option: Option) -> bool:
     return option.id in (NAV_BACK, NAV_MENU)
 
 
-def layout(options: Sequence[Option]) -> list[list[Option]]:
-    """Rows of sensible width: short labels two to a row, long ones alone, order kept."""
-    rows: list[list[Option]] = []
-    pair: list[Option] = []
-    for item in options:
-        if label_width(item.label) > SHORT_LABEL:
+def layout(labels: Sequence[str]) -> list[list[int]]:
+    """Rows of sensible width, as indexes: short labels two to a row, long ones alone."""
+    rows: list[list[int]] = []
+    pair: list[int] = []
+    for index, label in enumerate(labels):
+        if label_width(label) > SHORT_LABEL:
             if pair:
                 rows.append(pair)
                 pair = []
-            rows.append([item])
+            rows.append([index])
             continue
-        pair.append(item)
+        pair.append(index)
         if len(pair) == 2:
             rows.append(pair)
             pair = []
@@ -613,27 +651,21 @@ def callback_data(option: Option, ref: str, index: int) -> str:
     return f"{OWN_PREFIX}o:{ref}:{index}"
 
 
-def page_count(options: Options) -> int:
-    body = [item for item in options.all_options() if not _is_nav(item)]
-    return max(1, -(-len(layout(body)) // PAGE_ROWS))
-
-
 def keyboard_of(options: Options, ref: str, page: int = 0) -> Keyboard:
     """The inline keyboard for one page of the options; Back / Menu stay on every page."""
-    indexed = list(enumerate(options.all_options()))
-    index_of = {id(item): index for index, item in indexed}
-    body = [item for _, item in indexed if not _is_nav(item)]
-    nav = [item for _, item in indexed if _is_nav(item)]
-    rows = layout(body)
+    flat = options.all_options()
+    body = [index for index, item in enumerate(flat) if not _is_nav(item)]
+    nav = [index for index, item in enumerate(flat) if _is_nav(item)]
+    rows = [[body[i] for i in row] for row in layout([flat[i].label for i in body])]
     pages = max(1, -(-len(rows) // PAGE_ROWS))
     page = min(max(page, 0), pages - 1)
 
-    def button(item: Option) -> Button:
-        label = item.label.strip() or "•"
-        return Button(label, callback_data(item, ref, index_of[id(item)]))
+    def button(index: int) -> Button:
+        label = flat[index].label.strip() or "•"
+        return Button(label, callback_data(flat[index], ref, index))
 
     keyboard = [
-        tuple(button(item) for item in row)
+        tuple(button(index) for index in row)
         for row in rows[page * PAGE_ROWS : (page + 1) * PAGE_ROWS]
     ]
     if pages > 1:
@@ -645,7 +677,7 @@ def keyboard_of(options: Options, ref: str, page: int = 0) -> Keyboard:
             pager.append(Button("▶️", f"{OWN_PREFIX}p:{ref}:{page + 1}"))
         keyboard.append(tuple(pager))
     if nav:
-        keyboard.append(tuple(button(item) for item in nav))
+        keyboard.append(tuple(button(index) for index in nav))
     return tuple(keyboard)
 
 
@@ -690,13 +722,12 @@ def menu_edit(replies: Sequence[Reply]) -> tuple[str, Options] | None:
     """Replies a pressed menu can become in place: notes, then one menu, fitting one message."""
     if not replies:
         return None
-    *notes, last = replies
-    if not isinstance(last, Options) or not last.replaceable:
+    last = replies[-1]
+    notes = [note for note in replies[:-1] if isinstance(note, Text)]
+    if not isinstance(last, Options) or not last.replaceable or len(notes) < len(replies) - 1:
         return None
-    if not all(isinstance(note, Text) for note in notes):
-        return None
-    blocks = [block for note in (*notes, last) for block in blocks_of(note)]  # type: ignore[arg-type]
-    chunks = chunk_blocks(blocks)
+    shown: list[Text | Options] = [*notes, last]
+    chunks = chunk_blocks([block for reply in shown for block in blocks_of(reply)])
     if len(chunks) != 1:
         return None
     return chunks[0], last
@@ -763,8 +794,8 @@ class Lanes(Generic[J]):
                 job = queue[0]
                 try:
                     await self._run(job)
-                except Exception:
-                    log.exception("telegram.lane.job_failed")
+                except Exception as error:
+                    log.error("telegram.lane.job_failed error=%s", type(error).__name__)
                 queue.popleft()
         finally:
             del self._queues[key]
@@ -810,9 +841,13 @@ class SentMarks:
                 try:
                     await self.outbox.mark_sent(batch)
                     failures = 0
-                except Exception:
+                except Exception as error:
                     failures += 1
-                    log.exception("telegram.outbox.mark_sent_failed count=%d", len(batch))
+                    log.error(
+                        "telegram.outbox.mark_sent_failed count=%d error=%s",
+                        len(batch),
+                        type(error).__name__,
+                    )
                     self._ids[:0] = batch
                     await asyncio.sleep(min(2.0**failures, 30.0))
         finally:
@@ -863,7 +898,6 @@ class _Outbound:
     received: Received
     replies: tuple[Reply, ...] = ()
     outbox_ids: tuple[int, ...] = ()
-    duplicate: bool = False
     page_turn: _PageTurn | None = None
 
 
@@ -976,8 +1010,11 @@ class TelegramChannel:
 
     async def deliver(self, platform_id: str, replies: Sequence[Reply]) -> None:
         """Send replies again (for the outbox retrier), after what the chat is being sent."""
+        if not platform_id.lstrip("-").isdigit():
+            raise DeliveryError("not a Telegram chat", permanent=True)
+        chat_id = int(platform_id)
         done = asyncio.get_running_loop().create_future()
-        self._outbound.push(int(platform_id), _Redelivery(int(platform_id), tuple(replies), done))
+        self._outbound.push(chat_id, _Redelivery(chat_id, tuple(replies), done))
         await done
 
     async def drain(self) -> None:
@@ -989,14 +1026,16 @@ class TelegramChannel:
 
     # -- receiving ------------------------------------------------------------------------------
 
-    def receive(self, update: Update) -> asyncio.Future[None]:
-        """Queue an update; the future is done once the engine has durably handled it."""
+    def receive(self, update: JsonObject) -> asyncio.Future[None]:
+        """Queue an update (Bot API JSON); the future is done once the engine has handled it."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        query = _object(update.get("callback_query"))
+        if query is not None and isinstance(query.get("id"), str):
+            # Answered at once, whatever comes of it, so that no button keeps spinning.
+            self._answer_soon(query["id"])
         received = read_update(update)
         if received is None:
-            log.info("telegram.update.ignored update_id=%d", update.update_id)
-            if update.callback_query is not None:
-                self._answer_soon(update.callback_query.id)
+            log.info("telegram.update.ignored update_id=%s", update.get("update_id"))
             done.set_result(None)
             return done
         self._inbound.push(received.chat_id, _Inbound(received, done))
@@ -1025,7 +1064,7 @@ class TelegramChannel:
                 *(self.receive(update) for update in updates), return_exceptions=True
             )
             failed = [
-                update.update_id
+                update["update_id"]
                 for update, result in zip(updates, results, strict=True)
                 if isinstance(result, BaseException)
             ]
@@ -1036,42 +1075,25 @@ class TelegramChannel:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
             else:
-                offset = updates[-1].update_id + 1
+                offset = max(update["update_id"] for update in updates) + 1
                 backoff = 1.0
 
-    async def _fetch(self, offset: int | None) -> Sequence[Update]:
+    async def _fetch(self, offset: int | None) -> list[JsonObject]:
+        """The next updates, as JSON (PTB's `Update` objects cost more than handling them)."""
         try:
-            return await self.bot.get_updates(
-                offset=offset,
-                timeout=int(self.poll_timeout),
-                allowed_updates=list(ALLOWED_UPDATES),
+            raw = await self.bot.do_api_request(
+                "getUpdates",
+                api_kwargs={
+                    "offset": offset,
+                    "timeout": int(self.poll_timeout),
+                    "allowed_updates": list(ALLOWED_UPDATES),
+                },
+                read_timeout=self.poll_timeout + 10.0,
             )
         except TimedOut:
-            return ()
-        except TelegramError:
-            raise
-        except Exception:
-            log.error("telegram.poll.unreadable_batch")
-            return await self._read_one_by_one(offset)
-
-    async def _read_one_by_one(self, offset: int | None) -> list[Update]:
-        """When PTB cannot read a batch: read each update alone, skipping what cannot be read."""
-        raw = await self.bot.do_api_request(
-            "getUpdates", api_kwargs={"offset": offset, "limit": 100, "timeout": 0}
-        )
-        updates: list[Update] = []
-        for item in raw if isinstance(raw, list) else []:
-            try:
-                update = Update.de_json(item, self.bot)
-            except Exception:
-                update_id = item.get("update_id") if isinstance(item, dict) else None
-                log.error("telegram.update.unreadable update_id=%s", update_id)
-                if isinstance(update_id, int):
-                    update = Update(update_id)
-                else:
-                    continue
-            updates.append(update)
-        return updates
+            return []
+        updates = [item for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
+        return [item for item in updates if isinstance(item.get("update_id"), int)]
 
     async def _webhook(self, request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER)
@@ -1085,11 +1107,10 @@ class TelegramChannel:
         if len(body) > MAX_WEBHOOK_BODY:
             return Response(status_code=413)
         try:
-            data = json.loads(body)
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                raise ValueError("not an update")
-            update = Update.de_json(data, self.bot)
-        except Exception:
+            update = json.loads(body)
+        except ValueError:
+            update = None
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return JSONResponse({"ok": False, "description": "malformed update"}, 400)
         if not self._accepting:
             return Response(status_code=503)
@@ -1107,22 +1128,26 @@ class TelegramChannel:
         try:
             outbound = await self._handle(received)
         except Exception as error:
-            log.exception("telegram.update.failed update_id=%d", received.update_id)
-            if received.callback_id is not None:
-                self._outbound.push(received.chat_id, _Outbound(received))
+            # The type only: a database error's message may quote what the person wrote.
+            log.error(
+                "telegram.update.failed update_id=%d error=%s",
+                received.update_id,
+                type(error).__name__,
+            )
             if not job.handled.done():
                 job.handled.set_exception(error)
             return
-        self._outbound.push(received.chat_id, outbound)
+        if outbound is not None:
+            self._outbound.push(received.chat_id, outbound)
         if not job.handled.done():
             job.handled.set_result(None)
 
-    async def _handle(self, received: Received) -> _Outbound:
+    async def _handle(self, received: Received) -> _Outbound | None:
         action = received.action
         payload: Payload
         match action:
             case Noop():
-                return _Outbound(received)
+                return None
             case TurnPage(ref=ref, page=page):
                 options = await self._options(ref, received.chat_id)
                 if options is not None and received.pressed is not None:
@@ -1147,13 +1172,14 @@ class TelegramChannel:
             received,
             replies=tuple(handled.replies),
             outbox_ids=tuple(handled.outbox_ids),
-            duplicate=handled.duplicate,
         )
 
     async def _options(self, ref: str, chat_id: int) -> Options | None:
         """The options a keyboard was drawn from: in the outbox, or kept in this process."""
         if not ref.isdigit():
             return self._kept.get(ref)
+        if len(ref) > 18:
+            return None
         async with self.app.database.sessions() as session:
             row = (
                 await session.execute(
@@ -1183,8 +1209,6 @@ class TelegramChannel:
                 job.done.set_result(None)
             return
         received = job.received
-        if received.callback_id is not None and not job.duplicate:
-            await self._answer(received.callback_id)
         if job.page_turn is not None:
             await self._turn_page(received, job.page_turn)
             return
@@ -1348,8 +1372,12 @@ class TelegramChannel:
         retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
         try:
             await self.app.outbox.mark_failed(pending, retry_at)
-        except Exception:
-            log.exception("telegram.outbox.mark_failed_failed count=%d", len(pending))
+        except Exception as failure:
+            log.error(
+                "telegram.outbox.mark_failed_failed count=%d error=%s",
+                len(pending),
+                type(failure).__name__,
+            )
 
     def _keep(self, reply: Reply) -> str:
         """A reference to options sent without an outbox id (kept in this process only)."""

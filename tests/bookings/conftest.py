@@ -132,9 +132,7 @@ class TemplateNotifier:
     """A channel that chooses itself how to notify (like WhatsApp): records kind and params."""
 
     name: str = "whatsapp"
-    notified: list[tuple[str, str, str, dict[str, str], list[Reply]]] = field(
-        default_factory=list
-    )
+    notified: list[tuple[str, str, str, dict[str, str], list[Reply]]] = field(default_factory=list)
 
     async def deliver(self, platform_id: str, replies: Sequence[Reply]) -> None:
         raise AssertionError("a notifier is asked to notify, not to deliver")

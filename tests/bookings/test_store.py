@@ -145,9 +145,7 @@ async def test_a_request_gets_its_time_from_the_agent(
         )
         assert confirmed.starts_at == paris(12, 11)
         assert confirmed.ends_at == paris(12, 11, 45)
-        moved = await unit.retime(
-            booked.booking.reference, paris(13, 15), by=AGENT, now=clock()
-        )
+        moved = await unit.retime(booked.booking.reference, paris(13, 15), by=AGENT, now=clock())
         assert moved.starts_at == paris(13, 15) and moved.sequence == 1
     # Told of the confirmation and of the move; reminders for each time (the first voided).
     assert sorted(await _notice_kinds(app)) == sorted(
@@ -210,7 +208,9 @@ async def test_one_open_booking_per_service_unless_the_service_allows_several(
 
     text = (Path(load_catalogue.__code__.co_filename).parent / "services.yaml").read_text()
     relaxed = BookingDesk(
-        parse_catalogue(text.replace("confirmation: auto", "confirmation: auto\n    several: true")),
+        parse_catalogue(
+            text.replace("confirmation: auto", "confirmation: auto\n    several: true")
+        ),
         app.database.write_sessions,
     )
     second = await _book(relaxed, clock, eve, slots[1].id, "legal-aid", "b")
@@ -240,9 +240,7 @@ async def test_a_cancelled_slot_frees_its_places_and_tells_everyone(
 ) -> None:
     people = [await person(app, f"p{n}") for n in range(3)]
     [slot] = await open_slots(desk, clock, [paris(10, 9)], capacity=3)
-    references = [
-        await _book(desk, clock, who, slot.id, "legal-aid", "k") for who in people
-    ]
+    references = [await _book(desk, clock, who, slot.id, "legal-aid", "k") for who in people]
     async with desk.unit() as unit:
         cancelled = await unit.cancel_slot(slot.id, by=AGENT, now=clock(), reason="strike")
     assert {b.reference for b in cancelled.bookings} == set(references)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,10 @@ from click.testing import CliRunner
 from bot.cli_search import eval_command, search_command
 
 
-def _entry(slug: str, fr: tuple[str, str, list[str]], en: tuple[str, str, list[str]]) -> dict:
-    def translation(status: str, text: tuple[str, str, list[str]]) -> dict:
+def _entry(
+    slug: str, fr: tuple[str, str, list[str]], en: tuple[str, str, list[str]]
+) -> dict[str, object]:
+    def translation(status: str, text: tuple[str, str, list[str]]) -> dict[str, object]:
         title, summary, keywords = text
         return {
             "status": status,
@@ -162,3 +165,21 @@ def test_eval_rejects_a_file_without_questions(content: Path, tmp_path: Path) ->
     result = CliRunner().invoke(eval_command, [str(questions), "--content", str(content)])
     assert result.exit_code == 1
     assert "questions" in result.output
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from bot.settings import get_settings
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'passerelle.db'}"
+    monkeypatch.setenv("PASSERELLE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def test_without_content_the_knowledge_base_is_searched(database_url: str) -> None:
+    """An empty database gets the bundled content first, as the bot does on start."""
+    result = CliRunner().invoke(search_command, ["115", "--lang", "fr", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["results"][0]["slug"] == "housing-115"

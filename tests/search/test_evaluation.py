@@ -92,7 +92,7 @@ def test_report_as_json_data() -> None:
 def test_load_questions(tmp_path: Path) -> None:
     path = tmp_path / "questions.yaml"
     path.write_text(
-        "questions:\n  - lang: ar\n    q: \"وين انام\"\n    slugs: [housing-115]\n",
+        'questions:\n  - lang: ar\n    q: "وين انام"\n    slugs: [housing-115]\n',
         encoding="utf-8",
     )
     assert load_questions(path) == [Question("ar", "وين انام", ("housing-115",))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.normalize import Script, fold, script_of, skeleton, tokenize
+from knowledge.terms import document_term, is_stopword, query_terms
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,15 @@ def test_numbers_stand_apart_from_words_except_arabizi_letters() -> None:
 
 
 def test_chinese_is_cut_into_overlapping_bigrams() -> None:
-    assert tokenize("没有身份 AME怎么申请") == ["没有", "有身", "身份", "ame", "怎么", "么申", "申请"]
+    assert tokenize("没有身份 AME怎么申请") == [
+        "没有",
+        "有身",
+        "身份",
+        "ame",
+        "怎么",
+        "么申",
+        "申请",
+    ]
 
 
 def test_bengali_vowel_signs_stay_in_the_word() -> None:
@@ -133,3 +142,26 @@ def test_no_skeleton_for_numbers_chinese_or_one_consonant() -> None:
     assert skeleton("115") is None
     assert skeleton("身份") is None
     assert skeleton("ai") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "written", "locale"),
+    [
+        ("الشهاده", "الشهادة", "ar"),  # teh marbuta typed as heh, with the article
+        ("المساعده", "مساعدة", "ar"),
+        ("refugies", "réfugié", "fr"),
+        ("papers", "paper", "en"),
+        ("безкоштовну", "безкоштовно", "uk"),  # Russian stemmer, then a prefix
+        ("کارت‌ها", "کارت", "fa"),
+    ],
+)
+def test_inflected_and_variant_forms_meet_one_term(typed: str, written: str, locale: str) -> None:
+    [typed_token, *_] = tokenize(typed)
+    [written_token] = tokenize(written)
+    assert document_term(written_token, locale) in query_terms(typed_token)
+
+
+def test_french_desk_terms_in_other_texts_are_reduced_as_french() -> None:
+    assert document_term("recepisses", "ar") == document_term("recepisse", "fr")
+    assert is_stopword("de", "fr") and is_stopword("the", "en")
+    assert not is_stopword("de", "ro")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from knowledge.evaluation import (
     TARGET_LOCALE_TOP3,
     TARGET_TOP1,
@@ -18,10 +16,6 @@ from knowledge.search import SearchIndex, load_bundled_documents
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "questions.yaml"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the bundled content does not have all 12 locales yet (machine drafts to come)",
-)
 def test_questions_meet_the_targets() -> None:
     report = evaluate(SearchIndex.build(load_bundled_documents()), load_questions(QUESTIONS))
     weak = {

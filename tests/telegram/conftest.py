@@ -75,7 +75,7 @@ async def fake_api() -> AsyncIterator[FakeBotApi]:
 
 
 def telegram_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db",
         telegram_token="123:abc",
         telegram_api_url=api_url,

@@ -76,18 +76,18 @@ class _TelegramHtml(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
-            raise ApiError(400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"')
+            raise ApiError(
+                400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"'
+            )
         needed = ALLOWED_TAGS[tag]
         if needed is not None and needed not in dict(attrs):
-            raise ApiError(400, f"Bad Request: can't parse entities: tag \"{tag}\" needs {needed}")
+            raise ApiError(400, f'Bad Request: can\'t parse entities: tag "{tag}" needs {needed}')
         self.stack.append(tag)
         self.entities.append((tag, utf16_length("".join(self.text))))
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack or self.stack[-1] != tag:
-            raise ApiError(
-                400, f"Bad Request: can't parse entities: Unmatched end tag \"{tag}\""
-            )
+            raise ApiError(400, f'Bad Request: can\'t parse entities: Unmatched end tag "{tag}"')
         self.stack.pop()
 
     def handle_data(self, data: str) -> None:
@@ -211,6 +211,7 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        self._called: dict[str, asyncio.Event] = {}
         self._runner: web.AppRunner | None = None
         self._pusher: asyncio.Task[None] | None = None
         self._push_client: ClientSession | None = None
@@ -256,12 +257,11 @@ class FakeBotApi:
         try:
             params = await self._params(request)
             self.calls.append(Call(method, params, time.monotonic()))
+            self._called.setdefault(method, asyncio.Event()).set()
             flood = self._floods.get(method)
             if flood:
                 retry_after = flood.pop(0)
-                raise ApiError(
-                    429, f"Too Many Requests: retry after {retry_after}", retry_after
-                )
+                raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
             handler = getattr(self, f"api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
@@ -314,6 +314,10 @@ class FakeBotApi:
     def flood(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 and this `retry_after`."""
         self._floods.setdefault(method, []).extend([retry_after] * times)
+
+    async def called(self, method: str) -> None:
+        """Until the bot has called `method` at least once."""
+        await self._called.setdefault(method, asyncio.Event()).wait()
 
     def messages(self, chat_id: int) -> list[FakeMessage]:
         return self.chats.setdefault(chat_id, [])
@@ -399,9 +403,9 @@ class FakeBotApi:
         """An update of any shape (an edited message, a channel post...)."""
         return await self._queue(update)
 
-    async def confirmed(self, update_id: int, timeout: float = 10.0) -> None:
+    async def confirmed(self, update_id: int, within: float = 10.0) -> None:
         """Until the bot confirmed the update (polling offset past it, or webhook 200)."""
-        async with asyncio.timeout(timeout), self._changed:
+        async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(lambda: self.confirmed_below > update_id)
 
     def _user_message(self, chat_id: int) -> FakeMessage:
@@ -497,7 +501,9 @@ class FakeBotApi:
                 text = str(button.get("text", ""))
                 data = button.get("callback_data")
                 if not text.strip():
-                    raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+                    raise ApiError(
+                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                    )
                 if not isinstance(data, str) or not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
                 buttons.append(Button(text, data))
@@ -579,8 +585,7 @@ class FakeBotApi:
         if callback_id not in self.open_callbacks:
             raise ApiError(
                 400,
-                "Bad Request: query is too old and response timeout expired or query ID is "
-                "invalid",
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
             )
         self.open_callbacks.discard(callback_id)
         self.answered_callbacks.append(callback_id)

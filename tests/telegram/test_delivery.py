@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot.app import App
 from bot.channels.base import OutboxRetrier
-from bot.channels.telegram import TEXT_LIMIT, TelegramChannel
+from bot.channels.telegram import TEXT_LIMIT, FloodLimits, TelegramChannel
 from dialogs.framework import Context, Dialog, Outcome, Step, go, option, stay
 from dialogs.i18n import language_info
 from dialogs.replies import (
@@ -161,7 +161,7 @@ async def test_a_burst_from_many_people_keeps_each_persons_order(
         last = await fake_api.press(chat_id, message, f"lang:{code}", language_code=None)
         for text in ("/help", "/menu", "/language", "/help"):
             last = await fake_api.send_text(chat_id, text, language_code=None)
-    await fake_api.confirmed(last, timeout=60)
+    await fake_api.confirmed(last, within=60)
     await polling.drain()
 
     for chat_id, code in people.items():
@@ -182,20 +182,43 @@ async def test_a_burst_from_many_people_keeps_each_persons_order(
 
 
 async def test_the_same_update_twice_is_answered_once(
-    tg_app: App, person: TelegramPerson, fake_api: FakeBotApi, polling: TelegramChannel
+    person: TelegramPerson, fake_api: FakeBotApi, polling: TelegramChannel
 ) -> None:
     update_id = await fake_api.send_text(person.chat_id, "/start")
     await person.settle(update_id)
-    again = dict(fake_api.calls[-1].params)
-    assert again  # the last call was the reply
-    replay = {"update_id": update_id, "message": {
-        "message_id": 999, "date": 1, "text": "/start",
-        "chat": {"id": person.chat_id, "type": "private"},
-        "from": {"id": person.chat_id, "is_bot": False, "first_name": "P"},
-    }}
-    from telegram import Update
-
-    await polling.receive(Update.de_json(replay, polling.bot))
+    replay = {
+        "update_id": update_id,
+        "message": {
+            "message_id": 999,
+            "date": 1,
+            "text": "/start",
+            "chat": {"id": person.chat_id, "type": "private"},
+            "from": {"id": person.chat_id, "is_bot": False, "first_name": "P"},
+        },
+    }
+    await polling.receive(replay)
     await polling.drain()
     assert len([m for m in fake_api.messages(person.chat_id) if m.from_bot]) == 1
-    await asyncio.sleep(0)
+
+
+async def test_one_chat_gets_a_short_burst_then_one_message_a_second(
+    tg_app: App, fake_api: FakeBotApi
+) -> None:
+    channel = TelegramChannel(tg_app, webhook=False, limits=FloodLimits(), poll_timeout=1)
+    await channel.start()
+    try:
+        fake_api.messages(8000)
+        fake_api.messages(8001)
+        await asyncio.gather(
+            channel.deliver("8000", [Text(f"n°{n}") for n in range(5)]),
+            channel.deliver("8001", [Text("other chat")]),
+        )
+    finally:
+        await channel.stop()
+    sent = [call for call in fake_api.calls if call.method == "sendMessage"]
+    times = [call.at for call in sent if call.params["chat_id"] == 8000]
+    other = next(call.at for call in sent if call.params["chat_id"] == 8001)
+    assert times[2] - times[0] < 0.5, "a burst of three goes at once"
+    assert times[3] - times[0] >= 0.9 and times[4] - times[3] >= 0.9
+    assert other - times[0] < 0.5, "another chat is not held back"
+    assert fake_api.errors == []

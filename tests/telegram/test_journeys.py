@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from typing import Any
 
 import pytest
 
@@ -151,12 +152,19 @@ async def test_updates_passerelle_does_not_handle_are_ignored_safely(
     chat = {"id": 5003, "type": "private", "first_name": "P"}
     group = {"id": -100, "type": "group", "title": "G"}
     sender = {"id": 5003, "is_bot": False, "first_name": "P"}
-    strange = [
+    strange: list[dict[str, Any]] = [
         {"edited_message": {"message_id": 1, "date": 1, "edit_date": 2, "chat": chat, "text": "x"}},
         {"channel_post": {"message_id": 1, "date": 1, "chat": {"id": -5, "type": "channel"}}},
         {"message": {"message_id": 2, "date": 1, "chat": group, "from": sender, "text": "/start"}},
-        {"message": {"message_id": 3, "date": 1, "chat": chat, "from": sender, "pinned_message": {
-            "message_id": 1, "date": 0, "chat": chat}}},
+        {
+            "message": {
+                "message_id": 3,
+                "date": 1,
+                "chat": chat,
+                "from": sender,
+                "pinned_message": {"message_id": 1, "date": 0, "chat": chat},
+            }
+        },
         {"poll_answer": {"poll_id": "1", "option_ids": [0], "user": sender}},
         {"something_new": {"x": 1}},
     ]
@@ -181,8 +189,7 @@ async def test_commands_are_listed_in_every_language(
         listed = {c["command"]: c["description"] for c in fake_api.commands[code]}
         assert listed == {name: t(description) for name, description in COMMANDS}
     async with asyncio.timeout(5):
-        while not any(call.method == "getUpdates" for call in fake_api.calls):
-            await asyncio.sleep(0.01)
+        await fake_api.called("getUpdates")
     methods = [call.method for call in fake_api.calls]
     assert methods.index("deleteWebhook") < methods.index("getUpdates")
 

@@ -24,11 +24,12 @@ from bot.channels.telegram import (
     layout,
     menu_edit,
     read_callback_data,
+    read_update,
     render,
     visible_length,
 )
 from dialogs.framework import NAV_BACK, NAV_MENU
-from dialogs.incoming import Pressed
+from dialogs.incoming import Command, MediaType, Pressed, SentMedia, SharedLocation
 from dialogs.replies import Card, Media, MediaKind, Option, Options, RemoveOptions, Text
 from tests.telegram.fake_api import parse_html
 
@@ -83,18 +84,11 @@ def test_a_huge_paragraph_is_cut_at_words_and_counted_in_utf16() -> None:
 
 
 def test_short_labels_go_two_to_a_row_long_ones_alone() -> None:
-    options = [
-        Option("a:1", "Oui"),
-        Option("a:2", "Non"),
-        Option("a:3", "🗑️ Supprimer toutes mes données"),
-        Option("a:4", "Aide"),
-    ]
-    rows = layout(options)
-    assert [[o.label for o in row] for row in rows] == [
-        ["Oui", "Non"],
-        ["🗑️ Supprimer toutes mes données"],
-        ["Aide"],
-    ]
+    labels = ["Oui", "Non", "🗑️ Supprimer toutes mes données", "Aide", "学习法语课程网上报名", "Hi"]
+    assert layout(labels) == [[0, 1], [2], [3], [4], [5]]
+    same = Option("a:1", "Oui")
+    keyboard = keyboard_of(Options("?", rows=((same, same),)), ref="1")
+    assert [b.label for row in keyboard for b in row] == ["Oui", "Oui"]
 
 
 def test_back_and_menu_stay_together_under_the_options() -> None:
@@ -185,3 +179,67 @@ async def test_flood_control_keeps_about_thirty_a_second_overall() -> None:
     delays = [control.overall_delay() for _ in range(31)]
     assert delays[0] == pytest.approx(0, abs=0.01)
     assert delays[-1] == pytest.approx(1.0, abs=0.05)
+
+
+def test_updates_are_read_from_the_bot_api_json() -> None:
+    sender = {"id": 7, "is_bot": False, "first_name": "P", "language_code": "fa"}
+    chat = {"id": 7, "type": "private"}
+    text = read_update(
+        {"update_id": 1, "message": {"chat": chat, "from": sender, "text": "/start e-ame"}}
+    )
+    assert text is not None and text.chat_id == 7 and text.locale_hint == "fa"
+    assert text.action == Command("start", "e-ame")
+    voice = read_update(
+        {
+            "update_id": 2,
+            "message": {"chat": chat, "from": sender, "voice": {"file_unique_id": "v"}},
+        }
+    )
+    assert voice is not None and voice.action == SentMedia(MediaType.VOICE, "v")
+    photo = read_update(
+        {
+            "update_id": 3,
+            "message": {"chat": chat, "photo": [{"file_unique_id": "s"}, {"file_unique_id": "l"}]},
+        }
+    )
+    assert photo is not None and photo.action == SentMedia(MediaType.PHOTO, "l")
+    place = read_update(
+        {"update_id": 4, "message": {"chat": chat, "location": {"latitude": 48, "longitude": 2.3}}}
+    )
+    assert place is not None and place.action == SharedLocation(48.0, 2.3)
+    press = read_update(
+        {
+            "update_id": 5,
+            "callback_query": {
+                "id": "q1",
+                "from": sender,
+                "data": "menu:settings",
+                "message": {"message_id": 9, "date": 0, "chat": chat},
+            },
+        }
+    )
+    assert press is not None and press.action == Pressed("menu:settings")
+    assert press.callback_id == "q1" and press.pressed is not None
+    assert press.pressed.message_id == 9 and press.pressed.date is None
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {},
+        {"update_id": "1"},
+        {"update_id": 1},
+        {"update_id": 1, "message": None},
+        {"update_id": 1, "message": {"chat": 3}},
+        {"update_id": 1, "message": {"chat": {"id": -5, "type": "group"}, "text": "hi"}},
+        {"update_id": 1, "message": {"chat": {"id": 5, "type": "private"}}},
+        {"update_id": 1, "message": {"chat": {"id": 5, "type": "private"}, "location": {}}},
+        {"update_id": 1, "edited_message": {"chat": {"id": 5, "type": "private"}, "text": "x"}},
+        {"update_id": 1, "callback_query": {"id": 3}},
+        {"update_id": 1, "callback_query": {"id": "3", "from": "me"}},
+        {"update_id": 1, "callback_query": {"id": "3", "message": {"chat": []}}},
+        {"update_id": 1, "my_chat_member": {"chat": {"id": 5}}},
+    ],
+)
+def test_what_cannot_be_read_is_ignored(update: dict[str, object]) -> None:
+    assert read_update(update) is None

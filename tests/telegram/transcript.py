@@ -71,9 +71,7 @@ class TelegramPerson:
         await self.channel.drain()
 
     async def send(self, text: str) -> Screen:
-        return await self._act(
-            lambda: self.fake.send_text(self.chat_id, text, self.language_code)
-        )
+        return await self._act(lambda: self.fake.send_text(self.chat_id, text, self.language_code))
 
     async def press(self, label: str) -> Screen:
         """Press the button whose label contains `label`, on the latest keyboard."""
