@@ -33,10 +33,12 @@ import tempfile
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+from queue import Empty
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -44,6 +46,7 @@ if str(ROOT) not in sys.path:
 
 from tests.telegram.fake_api import ApiError, FakeBotApi  # noqa: E402
 
+T = TypeVar("T")
 TOKEN = "123:abc"
 #: Seconds a person waits for an answer before acting anyway (counted as a stall).
 PATIENCE = 30.0
@@ -390,7 +393,7 @@ def _one_run(
         args=(url_queue, api_results, ready, warmed, go, done, phases, str(stream), replay),
     )
     api.start()
-    url = url_queue.get(timeout=60)
+    url = _result(url_queue, [api])
     if bot == "passerelle":
         target: Any = run_passerelle
         args: tuple[Any, ...] = (url, str(workdir / "bench.db"), real_limits)
@@ -399,12 +402,28 @@ def _one_run(
     process = context.Process(target=target, args=(*args, ready, warmed, go, done, bot_results))
     started = time.perf_counter()
     process.start()
-    measured = bot_results.get(timeout=3600)
-    wall = time.perf_counter() - started
-    served = api_results.get(timeout=60)
-    process.join(60)
-    api.join(60)
+    try:
+        measured = _result(bot_results, [process, api])
+        wall = time.perf_counter() - started
+        served = _result(api_results, [api])
+    finally:
+        for child in (process, api):
+            child.join(30)
+            if child.is_alive():
+                child.terminate()
     return measured, served, wall
+
+
+def _result(queue: Queue[T], processes: list[BaseProcess]) -> T:
+    """What a child process reports; an error if one of them dies first."""
+    while True:
+        try:
+            return queue.get(timeout=1.0)
+        except Empty:
+            dead = [child for child in processes if not child.is_alive()]
+            if dead:
+                message = f"benchmark process exited with code {dead[0].exitcode}"
+                raise RuntimeError(message) from None
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

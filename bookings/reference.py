@@ -9,6 +9,7 @@ import secrets
 ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 LENGTH = 6
 _CLEAN = re.compile(r"[\s\-_.#]")
+_NUMBER = re.compile(r"^[0-9]{1,9}$")
 
 
 def new_reference() -> str:
@@ -26,3 +27,10 @@ def normalise_reference(text: str) -> str | None:
 def new_request_key() -> str:
     """The token a "confirm" button carries, so that a second press books nothing more."""
     return secrets.token_hex(6)
+
+
+def parse_number(text: str) -> int | None:
+    """A number typed or carried by a button (a slot id, a count): ASCII digits that fit a
+    database integer, else None (`str.isdigit` takes "²", which `int` refuses)."""
+    value = text.strip()
+    return int(value) if _NUMBER.match(value) else None

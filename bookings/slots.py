@@ -37,6 +37,7 @@ from functools import lru_cache
 import holidays
 
 from bookings.catalogue import Catalogue, Mode
+from bookings.reference import parse_number
 from bookings.views import PARIS, utc
 
 MAX_CAPACITY = 500
@@ -84,17 +85,19 @@ def parse_time(text: str) -> dt.time:
 
 
 def parse_capacity(text: str) -> int:
-    value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= MAX_CAPACITY:
-        raise PlanError(f"capacity {value!r} must be a whole number from 1 to {MAX_CAPACITY}")
-    return int(value)
+    value = parse_number(text)
+    if value is None or not 1 <= value <= MAX_CAPACITY:
+        raise PlanError(
+            f"capacity {text.strip()!r} must be a whole number from 1 to {MAX_CAPACITY}"
+        )
+    return value
 
 
 def parse_minutes(text: str) -> int:
-    value = text.strip()
-    if not value.isdigit() or not 5 <= int(value) <= 480:
-        raise PlanError(f"length {value!r} must be a number of minutes from 5 to 480")
-    return int(value)
+    value = parse_number(text)
+    if value is None or not 5 <= value <= 480:
+        raise PlanError(f"length {text.strip()!r} must be a number of minutes from 5 to 480")
+    return value
 
 
 def parse_weekdays(text: str) -> frozenset[int]:

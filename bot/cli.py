@@ -56,6 +56,7 @@ def chat(user: str, lang: str | None, downloads: Path) -> None:
 async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path) -> None:
     from bot.app import build_app
     from bot.channels.console import ConsoleChannel
+    from bot.jobs import ConsoleSender, job_runner
 
     app = await build_app(settings)
     if lang is not None and lang not in app.catalogs:
@@ -64,9 +65,14 @@ async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path
             f"{lang!r} is not a bundled language ({', '.join(app.catalogs.locales)})",
             param_hint="--lang",
         )
+    console = ConsoleChannel(app, user=user, downloads=downloads)
+    # Reminders and news about appointments, printed between the person's messages.
+    runner = job_runner(app, [ConsoleSender(console)])
+    runner.start()
     try:
-        await ConsoleChannel(app, user=user, downloads=downloads).run(sys.stdin, lang=lang)
+        await console.run(sys.stdin, lang=lang)
     finally:
+        await runner.stop()
         await app.close()
 
 
@@ -86,15 +92,19 @@ async def _poll(settings: Settings) -> None:
     from bot.app import build_app
     from bot.channels.base import OutboxRetrier
     from bot.channels.telegram import TelegramChannel
+    from bot.jobs import job_runner
 
     app = await build_app(settings)
     channel = TelegramChannel(app, webhook=False)
     retrier = OutboxRetrier(app.outbox, channel)
+    runner = job_runner(app, [channel])
     try:
         await channel.start()
         retrier.start()
+        runner.start()
         await channel.wait_closed()
     finally:
+        await runner.stop()
         await retrier.stop()
         await channel.stop()
         await app.close()

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.app import App
 from bot.channels.base import Channel, OutboxRetrier
+from bot.jobs import job_runner
 
 log = logging.getLogger("passerelle.web")
 
@@ -43,14 +44,17 @@ def build_web_app(app: App, channels: Sequence[Channel]) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_web: Starlette) -> AsyncIterator[None]:
         retriers = [OutboxRetrier(app.outbox, channel) for channel in channels]
+        runner = job_runner(app, list(channels))
         for channel in channels:
             await channel.start()
         for retrier in retriers:
             retrier.start()
+        runner.start()
         log.info("web.started channels=%d", len(channels))
         try:
             yield
         finally:
+            await runner.stop()
             for retrier in retriers:
                 await retrier.stop()
             for channel in channels:

@@ -16,15 +16,31 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from itertools import groupby
 
-from bookings.reference import normalise_reference
+from bookings.reference import normalise_reference, parse_number
 from bookings.slots import PlanError, paris, parse_command, parse_date, parse_time
 from bookings.states import InvalidTransition, Status
 from bookings.store import BookingDesk, BookingUnit, Refusal, Refused, agent_actor
 from bookings.views import AgentLine, BookingView, SlotView, paris_day
 from dialogs.appointments import Wording
 from dialogs.framework import CommandFn, Context, Dialog, Outcome, Step, go, option, stay
+from dialogs.i18n import N_
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import Role, StepData
+
+#: How a booking's state reads to an agent.
+STATUS_LABELS: dict[Status, str] = {
+    Status.REQUESTED: N_("requested"),
+    Status.CONFIRMED: N_("confirmed"),
+    Status.DECLINED: N_("declined"),
+    Status.CANCELLED: N_("cancelled"),
+    Status.ATTENDED: N_("attended"),
+    Status.NO_SHOW: N_("no-show"),
+}
+
+
+def status_label(ctx: Context, status: Status) -> str:
+    return ctx.t(STATUS_LABELS[status])
+
 
 AGENT_ROLES = frozenset({Role.AGENT, Role.ADMIN})
 UPCOMING_DAYS = 7
@@ -206,11 +222,9 @@ async def today(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
 
 
 async def upcoming(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
-    days = UPCOMING_DAYS
-    if words:
-        if not words[0].isdigit() or not 1 <= int(words[0]) <= MAX_DAYS:
-            return stay(Text(ctx.t("Usage: /upcoming [number of days, 1 to 60]")))
-        days = int(words[0])
+    days = parse_number(words[0]) if words else UPCOMING_DAYS
+    if days is None or not 1 <= days <= MAX_DAYS:
+        return stay(Text(ctx.t("Usage: /upcoming [number of days, 1 to 60]")))
     return await _open_list(ctx, "upcoming", days)
 
 
@@ -323,14 +337,16 @@ async def _act(
         text = ctx.t(
             "{reference} is {status}: this cannot be done now.",
             reference=reference,
-            status=invalid.status.value,
+            status=status_label(ctx, invalid.status),
         )
         return stay(Text(text))
     view = ctx.data(AgentView)
     view.reference, view.pending = booking.reference, ""
     ctx.keep(view)
     done = ctx.t(
-        "{reference} is now {status}.", reference=booking.reference, status=booking.status.value
+        "{reference} is now {status}.",
+        reference=booking.reference,
+        status=status_label(ctx, booking.status),
     )
     if action in ("confirm", "decline", "cancel"):
         done += " " + ctx.t("The person will be told in their language.")
@@ -431,8 +447,9 @@ def _time_words(words: list[str]) -> tuple[dt.datetime, int | None, str | None]:
     minutes: int | None = None
     place: str | None = None
     for word in words[2:4]:
-        if word.isdigit():
-            minutes = int(word)
+        number = parse_number(word)
+        if number is not None:
+            minutes = number
         else:
             place = word
     if minutes is not None and not 5 <= minutes <= 480:
@@ -493,8 +510,9 @@ async def move_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Out
         return _usage(ctx, usage)
     unit = _unit(ctx, desk)
     try:
-        if len(words) == 2 and words[1].isdigit():
-            booking = await unit.move(reference, int(words[1]), by=_actor(ctx), now=ctx.now)
+        slot_id = parse_number(words[1]) if len(words) == 2 else None
+        if slot_id is not None:
+            booking = await unit.move(reference, slot_id, by=_actor(ctx), now=ctx.now)
         elif len(words) >= 3:
             starts_at, minutes, _place = _time_words(words[1:])
             booking = await unit.retime(
@@ -512,7 +530,7 @@ async def move_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Out
                 ctx.t(
                     "{reference} is {status}: this cannot be done now.",
                     reference=reference,
-                    status=invalid.status.value,
+                    status=status_label(ctx, invalid.status),
                 )
             )
         )
@@ -541,8 +559,9 @@ async def slots_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Ou
     verb, rest = words[0].lower(), words[1:]
     if verb == "add":
         return await _add_slots(ctx, desk, rest)
-    if verb == "cancel" and rest and rest[0].isdigit():
-        return await _cancel_slot(ctx, desk, int(rest[0]), " ".join(rest[1:])[:500] or None)
+    slot_id = parse_number(rest[0]) if rest else None
+    if verb == "cancel" and slot_id is not None:
+        return await _cancel_slot(ctx, desk, slot_id, " ".join(rest[1:])[:500] or None)
     return stay(Text("\n".join(ctx.t("Usage: {usage}", usage=usage) for usage in SLOTS_USAGE)))
 
 
@@ -609,9 +628,10 @@ async def press_slots(ctx: Context, value: str) -> Outcome | None:
         return expired_button(ctx)
     if value == "today":
         return await _open_list(ctx, "today")
-    if value.startswith("x.") and value[2:].isdigit():
+    slot_id = parse_number(value[2:]) if value.startswith("x.") else None
+    if slot_id is not None:
         view = ctx.data(AgentView)
-        view.pending, view.slot = "slot", int(value[2:])
+        view.pending, view.slot = "slot", slot_id
         ctx.keep(view)
         return go("ag-reason")
     return None

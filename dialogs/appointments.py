@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bookings.calendar import MIME_TYPE, CalendarEntry, filename, ics
 from bookings.catalogue import Catalogue, ContactNeed, Mode, Service, places_of
 from bookings.notices import Notice, NoticeKind
-from bookings.reference import new_request_key
+from bookings.reference import new_request_key, parse_number
 from bookings.states import InvalidTransition, Status
 from bookings.store import PERSON, BookingDesk, BookingUnit, Refusal, Refused
 from bookings.views import PARIS, BookingView, Contact, SlotView, paris_day
@@ -499,9 +499,10 @@ def _other_place_rows(
 
 async def _slot_of(ctx: Context, text: str) -> SlotView | None:
     desk = _desk(ctx)
-    if desk is None or not text.isdigit():
+    slot_id = parse_number(text)
+    if desk is None or slot_id is None:
         return None
-    return await _unit(ctx, desk).slot(int(text))
+    return await _unit(ctx, desk).slot(slot_id)
 
 
 async def press_days(ctx: Context, value: str) -> Outcome | None:

@@ -332,7 +332,7 @@ class Engine:
 
 
 def _is_menu_word(text: str, translated: str) -> bool:
-    """"menu", "0", or the word for menu in the person's language, give or take an article."""
+    """ "menu", "0", or the word for menu in the person's language, give or take an article."""
     word = text.strip().strip(".!?؟").casefold()
     local = translated.casefold()
     return word in {"menu", "/menu", "0", local} or word.removeprefix("ال") == local.removeprefix(

@@ -30,8 +30,8 @@ PARIS = ZoneInfo("Europe/Paris")
 LRI = "\u2066"
 PDI = "\u2069"
 _LTR_RUN = re.compile(
-    r"(?<![\u2066\w])"
-    r"[A-Za-z0-9\u00C0-\u024F+]"
+    r"(?<![\u2066\w/])"
+    r"(?:/(?=[A-Za-z])|[A-Za-z0-9\u00C0-\u024F+])"
     r"(?:[A-Za-z0-9\u00C0-\u024F.,:/'’()+\-–€%@_]|\s(?=[A-Za-z0-9\u00C0-\u024F+]))*"
 )
 
@@ -63,9 +63,21 @@ def language_info(code: str) -> LanguageInfo:
     )
 
 
+_ISOLATED = re.compile(f"({LRI}[^{PDI}]*{PDI})")
+
+
 def isolate_ltr(text: str) -> str:
-    """Wrap left-to-right runs (Latin words, numbers, dates) in isolates for RTL readers."""
-    return _LTR_RUN.sub(lambda match: f"{LRI}{match.group(0).rstrip()}{PDI}", text)
+    """Wrap left-to-right runs (Latin words, numbers, dates) in isolates for RTL readers.
+
+    Runs already isolated are left alone, so isolating twice changes nothing.
+    """
+    parts = _ISOLATED.split(text)
+    return "".join(
+        part
+        if part.startswith(LRI)
+        else _LTR_RUN.sub(lambda match: f"{LRI}{match.group(0).rstrip()}{PDI}", part)
+        for part in parts
+    )
 
 
 class _Params(dict[str, object]):

@@ -38,10 +38,10 @@ def chat(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedPr
 @pytest.mark.parametrize(
     ("name", "lines"),
     [
-        # Pick French, open the settings, go back with the button, then ask for help.
-        ("language_fr", ["1", "1", "5", "/help"]),
-        # Pick Arabic, open the settings, change language to English.
-        ("language_ar", ["3", "1", "1", "2"]),
+        # Pick French, see the menu, then change to English with /language.
+        ("language_fr", ["1", "/language", "2"]),
+        # Pick Arabic (right to left), ask for help, then change to French.
+        ("language_ar", ["3", "/help", "/language", "2"]),
     ],
 )
 def test_golden_language_choice(

@@ -11,7 +11,7 @@ from bot.app import App, build_app
 from bot.settings import Settings
 from dialogs.framework import NAV_MENU, Dialog, Step
 from dialogs.incoming import Command, Incoming, Pressed, Said, SentMedia, SharedLocation
-from dialogs.replies import Options, Reply, Text, text_of
+from dialogs.replies import Options, Reply, text_of
 from tests.conftest import Chat, sqlite_url
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from knowledge.places import PARIS, is_open, nearest, parse_area
-from knowledge.schema import HoursException, OpeningHours, Place
+from knowledge.schema import HoursException, OpeningHours, Place, Weekday
 
 
 @pytest.mark.parametrize(
@@ -51,13 +51,13 @@ def test_nearest_ranks_by_distance_and_puts_unknown_last() -> None:
 
 
 HOURS = OpeningHours(
-    weekly={"mo": ["09:00-12:00", "13:00-17:00"], "sa": ["10:00-12:00"]},  # type: ignore[dict-item]
+    weekly={Weekday.MO: ["09:00-12:00", "13:00-17:00"], Weekday.SA: ["10:00-12:00"]},
     exceptions=[HoursException(date=dt.date(2026, 12, 7), hours=[])],
 )
 
 
-def paris(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,7 @@ from dialogs.replies import (
     Text,
 )
 from tests.telegram.fake_api import FakeBotApi, utf16_length
-from tests.telegram.test_journeys import clean
-from tests.telegram.transcript import TelegramPerson
+from tests.telegram.transcript import TelegramPerson, clean
 
 LONG_ID = "long-" + "x" * 70
 

@@ -13,12 +13,7 @@ from bot.app import App
 from bot.channels.telegram import COMMANDS, TelegramChannel
 from dialogs.i18n import Translator, language_info
 from tests.telegram.fake_api import FakeBotApi
-from tests.telegram.transcript import TelegramPerson
-
-
-def clean(text: str) -> str:
-    """Without the bidi isolates the engine puts around left-to-right runs in RTL text."""
-    return "".join(char for char in text if char not in "\u2066\u2067\u2068\u2069")
+from tests.telegram.transcript import TelegramPerson, clean
 
 
 async def assert_all_sent(app: App) -> None:
@@ -72,7 +67,7 @@ async def test_a_deep_link_opens_an_entry_after_the_language_choice(
     screen = await person.send("/start e-domiciliation")
     assert "Français" in screen.labels
     screen = await person.press("Français")
-    card = [m for m in screen.new if ("b", 0) in m.entities or any(e[0] == "b" for e in m.entities)]
+    card = [m for m in screen.new if any(tag == "b" for tag, _ in m.entities)]
     assert card, "the entry comes as a card, with a bold title, in a new message"
     assert "domiciliation" in screen.text.casefold()
     assert fake_api.errors == []

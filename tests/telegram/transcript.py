@@ -8,6 +8,13 @@ from dataclasses import dataclass, field
 from bot.channels.telegram import TelegramChannel
 from tests.telegram.fake_api import FakeBotApi, FakeMessage
 
+ISOLATES = "\u2066\u2067\u2068\u2069"
+
+
+def clean(text: str) -> str:
+    """Without the bidi isolates the engine puts around left-to-right runs in RTL text."""
+    return "".join(char for char in text if char not in ISOLATES)
+
 
 @dataclass
 class Screen:
@@ -33,7 +40,7 @@ class Screen:
         return []
 
     def __contains__(self, part: str) -> bool:
-        return part.casefold() in self.text.casefold()
+        return clean(part).casefold() in clean(self.text).casefold()
 
 
 class TelegramPerson:
@@ -78,9 +85,10 @@ class TelegramPerson:
         message = self.fake.last_keyboard(self.chat_id)
         if message is None:
             raise AssertionError("no keyboard in the chat")
+        wanted = clean(label).casefold()
         for row in message.keyboard:
             for button in row:
-                if label.casefold() in button.text.casefold():
+                if wanted in clean(button.text).casefold():
                     return await self.press_data(message, button.data)
         raise AssertionError(f"no button like {label!r} in {message.labels()}")
 
