@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY dialogs ./dialogs
 COPY knowledge ./knowledge
+COPY bookings ./bookings
 COPY translations ./translations
 RUN pip install -e . && mkdir -p var && chown passerelle var
 

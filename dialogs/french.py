@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dialogs.appointments import open_for_entry
 from dialogs.framework import Context, Dialog, Outcome, Step, go, option
 from dialogs.i18n import N_
 from dialogs.reading import open_entry
@@ -57,6 +58,7 @@ ANSWERS: dict[str, dict[str, str]] = {
     "ofii": {"signed": N_("Yes"), "not_signed": N_("No"), "unknown": N_("I don't know")},
 }
 ORDER = tuple(QUESTIONS)
+EIF_FEL_ENTRY = "french-eif-fel"
 
 
 class Orientation(StepData):
@@ -190,16 +192,21 @@ async def show_result(ctx: Context) -> Sequence[Reply]:
         footer=ctx.t("Last checked: {date}", date=ctx.t.date(rules.last_checked())),
         badges=badges,
     )
+    rows: list[tuple[Option, ...]] = []
+    desk = ctx.services.bookings
+    if desk is not None and desk.catalogue.for_entry(EIF_FEL_ENTRY):
+        rows.append((option("book", ctx.t("📅 Ask for an evaluation")),))
+    rows += [
+        (option("e-social-services-psa", ctx.t("🤝 Find a social worker")),),
+        (option("e-french-courses", ctx.t("🏫 Where to learn French")),),
+        (option("again", ctx.t("🔁 Answer again")),),
+    ]
     next_steps = Options(
         text=ctx.t(
             "What to do next: ask your social worker or referent to send you to an "
             "EIF-FEL evaluation. They will find the right class with you."
         ),
-        rows=(
-            (option("e-social-services-psa", ctx.t("🤝 Find a social worker")),),
-            (option("e-french-courses", ctx.t("🏫 Where to learn French")),),
-            (option("again", ctx.t("🔁 Answer again")),),
-        ),
+        rows=tuple(rows),
     )
     return [card, next_steps]
 
@@ -208,6 +215,8 @@ async def press_result(ctx: Context, value: str) -> Outcome | None:
     if value == "again":
         ctx.keep(Orientation())
         return go(f"q-{ORDER[0]}", replace=True)
+    if value == "book":
+        return await open_for_entry(ctx, EIF_FEL_ENTRY)
     if value.startswith("e-"):
         return open_entry(ctx, value[2:])
     return None

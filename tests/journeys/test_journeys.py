@@ -129,6 +129,7 @@ async def test_eif_fel_orientation_in_persian(chat: Chat) -> None:
     card = cards(chat)[0]
     assert "OFII" in card.body and "18" in card.body
     assert "result:e-social-services-psa" in option_ids(chat)
+    assert "result:book" in option_ids(chat)  # an evaluation request, now that bookings exist
     assert answer
 
 
