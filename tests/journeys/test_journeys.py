@@ -184,3 +184,44 @@ async def test_right_to_left_text_isolates_latin_fragments(chat: Chat) -> None:
     card = cards(chat)[0]
     assert "\u2066AME\u2069" in card.title + card.body
     assert "\u2066" in (card.footer or "")  # the date
+
+
+LOCALES = ["fr", "en", "ar", "fa", "ps", "ti", "bn", "ur", "ff", "ro", "zh", "uk"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_every_journey_in_every_language(app: App, locale: str) -> None:
+    """Rights, French orientation, a checklist at the desk, a question and emergencies."""
+    chat = Chat(app, f"all-{locale}")
+    await start(chat, locale)
+    # My rights: a situation, a topic, a card with its date and a way home.
+    await chat.choose("menu:rights")
+    await chat.choose("rights:asylum-seeker")
+    await chat.choose("remember:no")
+    await chat.choose("topics:work")
+    if not cards(chat):
+        await chat.choose("choices:e-")
+    assert cards(chat) and cards(chat)[0].footer
+    # Learn French: the whole questionnaire to an outcome.
+    await chat.say("/menu")
+    await chat.choose("menu:french")
+    await chat.choose("french:start")
+    for question in ("literacy", "schooling", "french", "goal", "availability", "shelter", "ofii"):
+        await chat.choose(f"q-{question}:")
+    await chat.choose("q-area:")
+    assert cards(chat), "an orientation outcome"
+    # Documents: tick one, then the desk card with the French labels.
+    await chat.say("/menu")
+    await chat.choose("menu:documents")
+    await chat.choose("docs:")
+    await chat.choose("keep:no")
+    await chat.choose("check:t.")
+    await chat.choose("check:desk.")
+    assert "✅" in cards(chat)[0].body
+    # A free question, and the emergency numbers from the menu.
+    await chat.say("/menu")
+    await chat.say("AME")
+    assert "nav:menu" in option_ids(chat)
+    await chat.say("/menu")
+    await chat.choose("menu:emergency")
+    assert "115" in cards(chat)[0].body
