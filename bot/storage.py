@@ -20,9 +20,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     delete,
+    insert,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -172,13 +175,15 @@ class SqlConversations:
         self._rows: dict[int, PersonRow] = {}
 
     async def claim_update(self, channel: str, update_id: str) -> bool:
-        try:
-            async with self.session.begin_nested():
-                self.session.add(ProcessedUpdate(channel=channel, update_id=update_id))
-                await self.session.flush()
-        except IntegrityError:
-            return False
-        return True
+        # One statement, no savepoint: this runs for every message of every person.
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        claimed = await self.session.execute(
+            insert_into(ProcessedUpdate)
+            .values(channel=channel, update_id=update_id, processed_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        )
+        return bool(getattr(claimed, "rowcount", 0))
 
     async def person(self, channel: str, platform_id: str) -> Person:
         row = await self.session.scalar(
@@ -306,18 +311,25 @@ class SqlConversations:
                 )
 
     async def queue(self, person: Person, replies: Sequence[Reply]) -> list[int]:
+        if not replies:
+            return []
+        now = utcnow()
         rows = [
-            OutboxRow(
-                person_id=person.id,
-                channel=person.channel,
-                platform_id=person.platform_id,
-                reply=encode_reply(reply),
-            )
+            {
+                "person_id": person.id,
+                "channel": person.channel,
+                "platform_id": person.platform_id,
+                "reply": encode_reply(reply),
+                "created_at": now,
+                "attempts": 0,
+            }
             for reply in replies
         ]
-        self.session.add_all(rows)
-        await self.session.flush()
-        return [row.id for row in rows]
+        # RETURNING keeps the ids in the order of the replies (sorted by SQLAlchemy).
+        inserted = await self.session.execute(
+            insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True), rows
+        )
+        return list(inserted.scalars())
 
 
 ForgetHook = Any
