@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any
@@ -332,7 +332,7 @@ class SqlConversations:
         return list(inserted.scalars())
 
 
-ForgetHook = Any
+ForgetHook = Callable[[AsyncSession, int], Awaitable[None]]
 #: Other stores register here what to erase when a person asks to be forgotten.
 FORGET_HOOKS: list[ForgetHook] = []
 

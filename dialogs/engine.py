@@ -24,7 +24,7 @@ from dialogs.i18n import Catalogs, isolate_ltr
 from dialogs.incoming import Command, Incoming, Pressed, Said, SentMedia, SharedLocation
 from dialogs.ports import ConversationStore, Services, StaleState
 from dialogs.replies import Card, Option, Options, Reply, Text
-from dialogs.state import ConversationState, start_conversation
+from dialogs.state import start_conversation
 
 log = logging.getLogger("passerelle.engine")
 
@@ -358,7 +358,3 @@ def _isolate(reply: Reply) -> Reply:
                 badges=tuple(isolate_ltr(b) for b in badges),
             )
     return reply
-
-
-def fresh_state() -> ConversationState:
-    return ConversationState()
