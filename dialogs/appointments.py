@@ -23,7 +23,7 @@ from bookings.store import PERSON, BookingDesk, BookingUnit, Refusal, Refused
 from bookings.views import PARIS, BookingView, Contact, SlotView, paris_day
 from dialogs.documents import open_checklist
 from dialogs.framework import Context, Dialog, Outcome, Step, go, go_back, option, stay
-from dialogs.i18n import N_, Translator, isolate_ltr
+from dialogs.i18n import N_, Translator, isolate_reply
 from dialogs.ports import Library
 from dialogs.replies import Card, Media, MediaKind, Option, Options, Reply, Text
 from dialogs.state import StepData
@@ -245,7 +245,7 @@ async def render_notice(
     }
     replies = await _notice_replies(words, notice, booking, now, service, when)
     if t.rtl:
-        replies = [_isolated(reply) for reply in replies]
+        replies = [isolate_reply(reply) for reply in replies]
     return RenderedNotice(replies=tuple(replies), params=params)
 
 
@@ -305,27 +305,6 @@ async def _notice_replies(
             t("There is news about your appointment {reference}.", reference=ref), ((see,), (menu,))
         )
     ]
-
-
-def _isolated(reply: Reply) -> Reply:
-    """Keep Latin fragments (a reference, an address) whole inside right-to-left text."""
-    match reply:
-        case Text(text=text):
-            return Text(isolate_ltr(text))
-        case Options(text=text, rows=rows, replaceable=replaceable):
-            new_rows = tuple(
-                tuple(Option(o.id, isolate_ltr(o.label), o.description) for o in row)
-                for row in rows
-            )
-            return Options(text=isolate_ltr(text), rows=new_rows, replaceable=replaceable)
-        case Card(title=title, body=body, footer=footer, badges=badges):
-            return Card(
-                title=isolate_ltr(title),
-                body=isolate_ltr(body),
-                footer=isolate_ltr(footer) if footer else footer,
-                badges=tuple(isolate_ltr(b) for b in badges),
-            )
-    return reply
 
 
 # -- the steps -------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from dialogs.framework import (
     Step,
     qualify,
 )
-from dialogs.i18n import Catalogs, isolate_ltr
+from dialogs.i18n import Catalogs, isolate_reply
 from dialogs.incoming import Command, Incoming, Pressed, Said, SentMedia, SharedLocation
 from dialogs.ports import ConversationStore, Services, StaleState
-from dialogs.replies import Card, Option, Options, Reply, Text
+from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import start_conversation
 
 log = logging.getLogger("passerelle.engine")
@@ -306,7 +306,7 @@ class Engine:
         if step is not None and step.navigation and ctx.person.locale is not None:
             result = self._with_navigation(ctx, result)
         if ctx.t.rtl:
-            result = [_isolate(reply) for reply in result]
+            result = [isolate_reply(reply) for reply in result]
         return result
 
     def _with_navigation(self, ctx: Context, replies: list[Reply]) -> list[Reply]:
@@ -338,23 +338,3 @@ def _is_menu_word(text: str, translated: str) -> bool:
     return word in {"menu", "/menu", "0", local} or word.removeprefix("ال") == local.removeprefix(
         "ال"
     )
-
-
-def _isolate(reply: Reply) -> Reply:
-    match reply:
-        case Text(text=text):
-            return Text(isolate_ltr(text))
-        case Options(text=text, rows=rows, replaceable=replaceable):
-            new_rows = tuple(
-                tuple(Option(o.id, isolate_ltr(o.label), o.description) for o in row)
-                for row in rows
-            )
-            return Options(text=isolate_ltr(text), rows=new_rows, replaceable=replaceable)
-        case Card(title=title, body=body, footer=footer, badges=badges):
-            return Card(
-                title=isolate_ltr(title),
-                body=isolate_ltr(body),
-                footer=isolate_ltr(footer) if footer else footer,
-                badges=tuple(isolate_ltr(b) for b in badges),
-            )
-    return reply

@@ -23,6 +23,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from dialogs.replies import Card, Option, Options, Reply, Text
+
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -78,6 +80,27 @@ def isolate_ltr(text: str) -> str:
         else _LTR_RUN.sub(lambda match: f"{LRI}{match.group(0).rstrip()}{PDI}", part)
         for part in parts
     )
+
+
+def isolate_reply(reply: Reply) -> Reply:
+    """The same reply with every left-to-right run isolated, for right-to-left readers."""
+    match reply:
+        case Text(text=text):
+            return Text(isolate_ltr(text))
+        case Options(text=text, rows=rows, replaceable=replaceable):
+            new_rows = tuple(
+                tuple(Option(o.id, isolate_ltr(o.label), o.description) for o in row)
+                for row in rows
+            )
+            return Options(text=isolate_ltr(text), rows=new_rows, replaceable=replaceable)
+        case Card(title=title, body=body, footer=footer, badges=badges):
+            return Card(
+                title=isolate_ltr(title),
+                body=isolate_ltr(body),
+                footer=isolate_ltr(footer) if footer else footer,
+                badges=tuple(isolate_ltr(b) for b in badges),
+            )
+    return reply
 
 
 class _Params(dict[str, object]):

@@ -21,34 +21,47 @@ from bot.settings import Settings
 from dialogs.replies import Reply, text_of
 
 
-def _loopback(address: Any) -> bool:
-    if not isinstance(address, tuple) or not address:
-        return True  # unix sockets
-    host = str(address[0])
-    if host in ("localhost", ""):
+def _loopback(host: Any) -> bool:
+    if host is None:
+        return True
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    if name in ("localhost", ""):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
 
 
 @pytest.fixture(autouse=True)
 def no_outside_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tests talk to 127.0.0.1 only: fakes of the platforms, PostgreSQL, nothing else."""
+    """Tests talk to 127.0.0.1 only: fakes of the platforms, PostgreSQL, nothing else.
+
+    Name lookups are refused too, so a client pointed at a real API host fails at once.
+    """
+    real_getaddrinfo = socket.getaddrinfo
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
 
-    def guarded_connect(self: socket.socket, address: Any) -> Any:
-        if not _loopback(address):
+    def check(address: Any) -> None:
+        # Unix sockets have a path, not a (host, port) pair.
+        if isinstance(address, tuple) and address and not _loopback(address[0]):
             raise OSError(f"test tried to reach an outside host: {address!r}")
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _loopback(host):
+            raise OSError(f"test tried to look up an outside host: {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        check(address)
         return real_connect(self, address)
 
     def guarded_connect_ex(self: socket.socket, address: Any) -> Any:
-        if not _loopback(address):
-            raise OSError(f"test tried to reach an outside host: {address!r}")
+        check(address)
         return real_connect_ex(self, address)
 
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
     yield

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import shutil
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,48 +18,6 @@ from tests.telegram.transcript import TelegramPerson
 
 #: Fast enough for tests; the pacing itself is tested with Telegram's real limits.
 TEST_LIMITS = FloodLimits(chat_per_second=100.0, chat_burst=20, overall_per_second=1000.0)
-
-
-def _loopback_name(host: Any) -> bool:
-    if host is None:
-        return True
-    name = host.decode() if isinstance(host, bytes) else str(host)
-    if name in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def no_outside_hosts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No connection and no name lookup beyond 127.0.0.1 (api.telegram.org least of all)."""
-    real_getaddrinfo = socket.getaddrinfo
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-
-    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _loopback_name(host):
-            raise OSError(f"test tried to resolve an outside host: {host!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    def _check(address: Any) -> None:
-        if isinstance(address, tuple) and address and not _loopback_name(address[0]):
-            raise OSError(f"test tried to reach an outside host: {address!r}")
-
-    def guarded_connect(self: socket.socket, address: Any) -> Any:
-        _check(address)
-        return real_connect(self, address)
-
-    def guarded_connect_ex(self: socket.socket, address: Any) -> Any:
-        _check(address)
-        return real_connect_ex(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
-    yield
 
 
 @pytest.fixture

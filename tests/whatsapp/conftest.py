@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import shutil
-import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,46 +38,6 @@ TEMPLATES: dict[str, Any] = {
 }
 #: What the fake knows of them: body parameters and quick-reply buttons.
 APPROVED = {"rappel_rendez_vous": (2, 1), "appointment_reminder": (2, 1)}
-
-
-def _loopback(host: object) -> bool:
-    if host is None:
-        return True
-    name = host.decode() if isinstance(host, bytes) else str(host)
-    if name in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No WhatsApp test may reach an outside host: no name lookups, no connections."""
-    real_getaddrinfo = socket.getaddrinfo
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _loopback(host):
-            raise OSError(f"test tried to look up an outside host: {host!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple) and not _loopback(address[0]):
-            raise OSError(f"test tried to reach an outside host: {address!r}")
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple) and not _loopback(address[0]):
-            raise OSError(f"test tried to reach an outside host: {address!r}")
-        return real_connect_ex(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    yield
 
 
 @pytest.fixture(scope="session")
