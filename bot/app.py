@@ -18,6 +18,7 @@ from dialogs.i18n import Catalogs
 from dialogs.ports import Services
 from knowledge.library import CachedLibrary
 from knowledge.orientation import load_rules
+from knowledge.places import is_public_holiday
 from knowledge.search import SearchIndex
 from knowledge.store import KnowledgeStore
 from knowledge.transfer import ensure_bundled
@@ -47,6 +48,8 @@ async def build_services(database: Database, *, retention_days: int = 90) -> Ser
     library = CachedLibrary(store)
     index = SearchIndex.build(await store.search_documents())
     bookings = await build_bookings(database, library, retention_days)
+    # The holiday tables take ~0.3 s to load: at start, not in the first "open now" answer.
+    is_public_holiday(utcnow().date())
     return Services(library=library, search=index, orientation=load_rules(), bookings=bookings)
 
 
@@ -87,6 +90,6 @@ async def build_app(
         settings=settings,
         database=database,
         engine=engine,
-        outbox=Outbox(database.sessions),
+        outbox=Outbox(database.sessions, database.write_sessions),
         catalogs=catalogs,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from bot.sqlite import InlineConnection, inline_creator
 
 log = logging.getLogger("passerelle.db")
 
@@ -47,47 +50,45 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own implicit transactions break SAVEPOINT and make a read-then-write
-    # transaction fail under load; SQLAlchemy emits BEGIN itself (see _sqlite_begin).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # In WAL mode NORMAL survives any crash of the process; only a power cut may lose the
-    # last commits. A full fsync per message would cost more than handling the message.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    sqlite = _inline(connection)
+    # Already begun when an ORM session joins a unit begun on SQLite (`bot.storage`).
+    if not sqlite.in_transaction:
+        sqlite.execute("BEGIN")
 
 
 def _sqlite_begin_immediate(connection: Connection) -> None:
-    # IMMEDIATE takes the write lock at once: concurrent units wait in turn (busy_timeout)
-    # instead of failing when a reader later tries to write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    sqlite = _inline(connection)
+    # IMMEDIATE takes the write lock at once: a writer of another process waits its turn
+    # (busy timeout) instead of failing when a reader later tries to write.
+    if not sqlite.in_transaction:
+        sqlite.execute("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, immediate: bool = False) -> AsyncEngine:
+def _inline(connection: Connection) -> sqlite3.Connection:
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, InlineConnection)
+    return driver.sqlite
+
+
+def create_engine(url: str, *, writer: bool = False) -> AsyncEngine:
+    """An engine; on SQLite its connections run on the loop's thread (`bot.sqlite`), and a
+    writer engine keeps a single connection, so this process's units of work queue in it."""
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
-    else:
-        kwargs["pool_size"] = 10
-        kwargs["max_overflow"] = 20
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_size=10, max_overflow=20)
+    kwargs: dict[str, Any] = {"async_creator": inline_creator(parsed.database or ":memory:")}
+    if writer:
+        kwargs.update(pool_size=1, max_overflow=0)
     engine = create_async_engine(url, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        begin = _sqlite_begin_immediate if immediate else _sqlite_begin
-        event.listen(engine.sync_engine, "begin", begin)
+    begin = _sqlite_begin_immediate if writer else _sqlite_begin
+    event.listen(engine.sync_engine, "begin", begin)
     return engine
+
+
+def _in_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 async def migrate(engine: AsyncEngine, url: str, revision: str = "head") -> None:
@@ -108,8 +109,8 @@ async def open_database(url: str, *, migrate_schema: bool = True) -> Database:
     if migrate_schema:
         await migrate(engine, url)
     write_engine = engine
-    if make_url(url).get_backend_name() == "sqlite":
-        write_engine = create_engine(url, immediate=True)
+    if make_url(url).get_backend_name() == "sqlite" and not _in_memory(url):
+        write_engine = create_engine(url, writer=True)
     return Database(
         url=url,
         engine=engine,

@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,9 @@ class LanguageInfo:
     rtl: bool
 
 
+@lru_cache(maxsize=512)
 def language_info(code: str) -> LanguageInfo:
+    """Names and direction of a locale (CLDR lookups cost ~0.2 ms: kept once read)."""
     try:
         locale = Locale.parse(code)
     except (UnknownLocaleError, ValueError):
@@ -156,6 +158,7 @@ class Catalogs:
     def __init__(self, directory: Path = TRANSLATIONS_DIR) -> None:
         self.directory = directory
         self._compiled: dict[str, gettext.NullTranslations] = {}
+        self._translators: dict[str, Translator] = {}
         self.locales: tuple[str, ...] = tuple(self._listed_locales())
         for code in self.locales:
             self._compiled[code] = self._compile(code)
@@ -185,8 +188,14 @@ class Catalogs:
         return code in self._compiled
 
     def translator(self, code: str) -> Translator:
-        translations = self._compiled.get(code) or gettext.NullTranslations()
-        return Translator(code, translations)
+        # A translator holds nothing but its catalog: one per locale serves every message.
+        found = self._translators.get(code)
+        if found is not None:
+            return found
+        compiled = self._compiled.get(code)
+        if compiled is None:
+            return Translator(code, gettext.NullTranslations())
+        return self._translators.setdefault(code, Translator(code, compiled))
 
     def best_match(self, hint: str | None) -> str | None:
         """The bundled locale closest to a platform hint such as `pt-BR` or `fa_AF`."""

@@ -10,6 +10,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -163,9 +164,9 @@ async def _postgres_admin() -> Any:
     return await asyncpg.connect(url, timeout=5)
 
 
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
+@asynccontextmanager
+async def fresh_postgres() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards; the test is skipped without one."""
     try:
         admin = await _postgres_admin()
     except (OSError, Exception) as error:
@@ -178,3 +179,10 @@ async def postgres_url() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    async with fresh_postgres() as url:
+        yield url

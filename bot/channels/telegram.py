@@ -825,10 +825,16 @@ class Lanes(Generic[J]):
 
 
 class SentMarks:
-    """Marks outbox ids sent, many at once: one transaction for all that piled up meanwhile."""
+    """Marks outbox ids sent, many at once: one transaction for all that piled up meanwhile.
 
-    def __init__(self, outbox: Outbox) -> None:
+    The first mark waits `gather` seconds for others: under load one write then serves
+    dozens of messages. A crash inside that moment only means those few replies are sent
+    again at restart (the outbox retrier), never that one is lost.
+    """
+
+    def __init__(self, outbox: Outbox, gather: float = 0.2) -> None:
         self.outbox = outbox
+        self.gather = gather
         self._ids: list[int] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -840,6 +846,7 @@ class SentMarks:
     async def _flush(self) -> None:
         failures = 0
         try:
+            await asyncio.sleep(self.gather)
             while self._ids:
                 batch, self._ids = self._ids, []
                 try:

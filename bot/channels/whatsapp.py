@@ -1105,7 +1105,7 @@ class WhatsAppStore:
             )
 
     async def release(self, message_id: str, retry_at: dt.datetime) -> None:
-        async with self.sessions() as session, session.begin():
+        async with self.write_sessions() as session, session.begin():
             await session.execute(
                 update(WhatsAppInbound)
                 .where(WhatsAppInbound.message_id == message_id)
@@ -1113,7 +1113,7 @@ class WhatsAppStore:
             )
 
     async def finish(self, message_id: str) -> None:
-        async with self.sessions() as session, session.begin():
+        async with self.write_sessions() as session, session.begin():
             await session.execute(
                 delete(WhatsAppInbound).where(WhatsAppInbound.message_id == message_id)
             )
@@ -1229,7 +1229,7 @@ class WhatsAppStore:
             )
 
     async def prune(self, now: dt.datetime) -> None:
-        async with self.sessions() as session, session.begin():
+        async with self.write_sessions() as session, session.begin():
             await session.execute(
                 delete(WhatsAppPages).where(WhatsAppPages.created_at < now - PAGES_KEPT)
             )
