@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from alembic import command
 from alembic.config import Config
@@ -18,8 +17,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import StaticPool
 
-from bot.sqlite import InlineConnection, inline_creator
+from bot.sqlite import InlineConnection, SqliteWriter, inline_creator
 
 log = logging.getLogger("passerelle.db")
 
@@ -32,15 +32,19 @@ class Database:
     engine: AsyncEngine
     #: For reads and ordinary writes.
     sessions: async_sessionmaker[AsyncSession]
-    #: For units that read then write under contention (a conversation, a booking): on
-    #: SQLite they take the write lock at BEGIN, so they queue instead of failing.
+    #: For every write: on SQLite they take turns on this process's writing connection and
+    #: its write lock at BEGIN, so units queue instead of failing.
     write_sessions: async_sessionmaker[AsyncSession]
     write_engine: AsyncEngine
+    #: On SQLite, this process's one writing connection (`bot.sqlite`).
+    writer: SqliteWriter | None = None
 
     async def close(self) -> None:
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
+        if self.writer is not None:
+            self.writer.close()
 
 
 def alembic_config(url: str) -> Config:
@@ -51,39 +55,57 @@ def alembic_config(url: str) -> Config:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    sqlite = _inline(connection)
-    # Already begun when an ORM session joins a unit begun on SQLite (`bot.storage`).
-    if not sqlite.in_transaction:
-        sqlite.execute("BEGIN")
-
-
-def _sqlite_begin_immediate(connection: Connection) -> None:
-    sqlite = _inline(connection)
-    # IMMEDIATE takes the write lock at once: a writer of another process waits its turn
-    # (busy timeout) instead of failing when a reader later tries to write.
-    if not sqlite.in_transaction:
-        sqlite.execute("BEGIN IMMEDIATE")
-
-
-def _inline(connection: Connection) -> sqlite3.Connection:
     driver = connection.connection.driver_connection
     assert isinstance(driver, InlineConnection)
-    return driver.sqlite
+    if not driver.in_transaction:
+        driver.sqlite.execute("BEGIN")
 
 
-def create_engine(url: str, *, writer: bool = False) -> AsyncEngine:
-    """An engine; on SQLite its connections run on the loop's thread (`bot.sqlite`), and a
-    writer engine keeps a single connection, so this process's units of work queue in it."""
+def create_engine(url: str) -> AsyncEngine:
+    """An engine; on SQLite its connections run on the loop's thread (`bot.sqlite`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_size=10, max_overflow=20)
-    kwargs: dict[str, Any] = {"async_creator": inline_creator(parsed.database or ":memory:")}
-    if writer:
-        kwargs.update(pool_size=1, max_overflow=0)
-    engine = create_async_engine(url, **kwargs)
-    begin = _sqlite_begin_immediate if writer else _sqlite_begin
-    event.listen(engine.sync_engine, "begin", begin)
+    engine = create_async_engine(url, async_creator=inline_creator(parsed.database or ":memory:"))
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
+
+
+class TurnTakingSession(AsyncSession):
+    """A session on the SQLite writer: from `async with` to its end it has the writer's
+    connection to itself; other sessions and the conversation units wait their turn."""
+
+    writer: ClassVar[SqliteWriter]
+
+    async def __aenter__(self) -> Self:
+        self._turn = self.writer.turn()
+        await self._turn.__aenter__()
+        return self
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        try:
+            await super().__aexit__(type_, value, traceback)
+        finally:
+            await self._turn.__aexit__(type_, value, traceback)
+
+
+def writer_of(sessions: async_sessionmaker[AsyncSession]) -> SqliteWriter | None:
+    """The SQLite writer behind writing sessions, if that is what they are."""
+    made = sessions.class_
+    return made.writer if issubclass(made, TurnTakingSession) else None
+
+
+def _writing_sessions(url: str, writer: SqliteWriter) -> async_sessionmaker[AsyncSession]:
+    engine = create_async_engine(url, async_creator=writer.connect, poolclass=StaticPool)
+
+    def begin(_connection: Connection) -> None:
+        # IMMEDIATE takes the write lock at once; a conversation unit may have begun already.
+        if not writer.connection.in_transaction:
+            writer.begin_now()
+
+    event.listen(engine.sync_engine, "begin", begin)
+    session_class = type("WriterSession", (TurnTakingSession,), {"writer": writer})
+    return async_sessionmaker(engine, class_=session_class, expire_on_commit=False)
 
 
 def _in_memory(url: str) -> bool:
@@ -108,13 +130,29 @@ async def open_database(url: str, *, migrate_schema: bool = True) -> Database:
     engine = create_engine(url)
     if migrate_schema:
         await migrate(engine, url)
-    write_engine = engine
-    if make_url(url).get_backend_name() == "sqlite" and not _in_memory(url):
-        write_engine = create_engine(url, writer=True)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    if make_url(url).get_backend_name() != "sqlite" or _in_memory(url):
+        return Database(
+            url=url, engine=engine, sessions=sessions, write_sessions=sessions, write_engine=engine
+        )
+    writer = SqliteWriter(make_url(url).database or "")
+    write_sessions = _writing_sessions(url, writer)
+    # SQLAlchemy's first checkout sets the dialect up and ends with a ROLLBACK: done now, so
+    # that it never lands inside a conversation unit begun on the connection.
+    async with engine_of(write_sessions).connect():
+        pass
     return Database(
         url=url,
         engine=engine,
-        sessions=async_sessionmaker(engine, expire_on_commit=False),
-        write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
-        write_engine=write_engine,
+        sessions=sessions,
+        write_sessions=write_sessions,
+        write_engine=engine_of(write_sessions),
+        writer=writer,
     )
+
+
+def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("the sessions must be bound to an engine")
+    return bind

@@ -17,8 +17,11 @@ own short transaction lasts.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +81,10 @@ class InlineCursor:
 class InlineConnection:
     """One sqlite3 connection whose calls run at once, on the caller's thread."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, owned: bool = True) -> None:
         self.sqlite = connection
+        #: False for the writer's connection, which outlives SQLAlchemy's pool.
+        self.owned = owned
         # SQLAlchemy's aiosqlite adapter reads `_connection` to know the connection is open.
         self._connection: sqlite3.Connection | None = connection
 
@@ -111,10 +116,11 @@ class InlineConnection:
     def stop(self) -> None:
         if self._connection is not None:
             self._connection = None
-            self.sqlite.close()
+            if self.owned:
+                self.sqlite.close()
 
 
-def open_connection(database: str) -> sqlite3.Connection:
+def open_connection(database: str, *, busy_timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
     """A connection set up as every Passerelle connection is."""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +128,7 @@ def open_connection(database: str) -> sqlite3.Connection:
     # a read-then-write transaction fail under load; SQLAlchemy emits BEGIN (see bot.db).
     connection = sqlite3.connect(
         database,
-        timeout=BUSY_TIMEOUT_S,
+        timeout=busy_timeout,
         isolation_level=None,
         check_same_thread=False,
         uri=database.startswith("file:"),
@@ -142,3 +148,74 @@ def inline_creator(database: str) -> Callable[[], Any]:
         return InlineConnection(open_connection(database))
 
     return create
+
+
+class SqliteWriter:
+    """This process's one writing connection to a SQLite file, used in turns.
+
+    Conversation units use it straight (`transaction`); ORM sessions get it from
+    SQLAlchemy (`connect`, a pool of this one connection) while they hold a turn.
+    """
+
+    def __init__(self, database: str) -> None:
+        # No busy wait in SQLite: `begin` waits for another process's lock itself.
+        self.connection = open_connection(database, busy_timeout=0)
+        self._lock = asyncio.Lock()
+
+    async def connect(self) -> InlineConnection:
+        """For SQLAlchemy (`async_creator`): the writer's connection, closed only by `close`."""
+        return InlineConnection(self.connection, owned=False)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[sqlite3.Connection]:
+        """The connection to oneself; what is left unfinished is rolled back."""
+        try:
+            async with asyncio.timeout(BUSY_TIMEOUT_S):
+                await self._lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("the writing connection stayed busy") from None
+        try:
+            yield self.connection
+        finally:
+            if self.connection.in_transaction:
+                self.connection.rollback()
+            self._lock.release()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[sqlite3.Connection]:
+        """A turn in one writing transaction: committed at the end unless something (an ORM
+        session that took it over) already ended it, rolled back on an error."""
+        async with self.turn() as connection:
+            await self.begin()
+            yield connection
+            if connection.in_transaction:
+                connection.execute("COMMIT")
+
+    async def begin(self) -> None:
+        """BEGIN IMMEDIATE; while another process writes, wait without holding up the loop."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT_S
+        delay = 0.001
+        while not self._began(loop.time() > deadline):
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def begin_now(self) -> None:
+        """BEGIN IMMEDIATE from synchronous code (SQLAlchemy's begin event), waiting here."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        delay = 0.001
+        while not self._began(time.monotonic() > deadline):
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def _began(self, last_try: bool) -> bool:
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if last_try or "locked" not in str(error):
+                raise
+            return False
+        return True
+
+    def close(self) -> None:
+        self.connection.close()

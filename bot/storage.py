@@ -32,7 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bookings.store import forget_person as forget_bookings
-from bot.sqlite import InlineConnection
+from bot.db import engine_of, writer_of
+from dialogs import replies
 from dialogs.ports import StaleState
 from dialogs.replies import Reply
 from dialogs.state import ConversationState, Person, Role
@@ -135,14 +136,32 @@ class UnansweredCount(Base):
 
 def encode_reply(reply: Reply) -> str:
     """JSON for the outbox; bytes (attachments) are kept as latin-1 text."""
-    return json.dumps(_plain(reply), ensure_ascii=False)
+    return json.dumps(_plain_reply(reply), ensure_ascii=False)
+
+
+def _plain_reply(reply: Reply) -> object:
+    # Texts and menus are most of the outbox: written out by hand (asdict deep-copies).
+    match reply:
+        case replies.Text(text=text, kind=kind):
+            return {"text": text, "kind": kind}
+        case replies.Options(text=text, rows=rows, replaceable=replaceable, kind=kind):
+            return {
+                "text": text,
+                "rows": [
+                    [{"id": o.id, "label": o.label, "description": o.description} for o in row]
+                    for row in rows
+                ],
+                "replaceable": replaceable,
+                "kind": kind,
+            }
+    return _plain(reply)
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _plain(value: object) -> object:
-    """`dataclasses.asdict` without its deep copies (it was a tenth of a message's CPU)."""
+    """`dataclasses.asdict` without its deep copies."""
     if value is None or isinstance(value, str | int | float):
         return value
     if isinstance(value, tuple | list):
@@ -184,8 +203,9 @@ def decode_reply(raw: str) -> Reply:
 class SqlConversations:
     """One unit of work on one database connection, through SQLAlchemy."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.connection = connection
+    def __init__(self, bind: AsyncConnection | AsyncEngine) -> None:
+        #: The unit's connection (in its transaction), or on SQLite the writer's engine.
+        self.bind = bind
         self._session: AsyncSession | None = None
         self._versions: dict[int, int] = {}
         self._rows: dict[int, PersonRow] = {}
@@ -197,7 +217,7 @@ class SqlConversations:
         if self._session is None:
             # Joined to the unit's transaction ("conditional_savepoint", the default): the
             # session never commits it, and a failure rolls the whole unit back.
-            self._session = AsyncSession(bind=self.connection, expire_on_commit=False)
+            self._session = AsyncSession(bind=self.bind, expire_on_commit=False)
         return self._session
 
     async def flush(self) -> None:
@@ -207,7 +227,7 @@ class SqlConversations:
     async def finish(self) -> None:
         """End the session's part of the unit. It joined the unit's transaction when SQLAlchemy
         began it (then this only flushes), or owns it when it was begun on SQLite
-        (`sqlite_unit`: then this commits the whole unit)."""
+        (the SQLite writer's `transaction`: then this commits the whole unit)."""
         if self._session is not None:
             await self._session.commit()
 
@@ -217,7 +237,7 @@ class SqlConversations:
 
     async def claim_update(self, channel: str, update_id: str) -> bool:
         # One statement, no savepoint: this runs for every message of every person.
-        dialect = self.connection.dialect.name
+        dialect = self.bind.dialect.name
         insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
         claimed = await self.session.execute(
             insert_into(ProcessedUpdate)
@@ -403,21 +423,24 @@ class SqliteConversations(SqlConversations):
 
     Through SQLAlchemy each of them cost ~0.1 ms of CPU; here ~10 µs, and they are most of
     what a message costs. The rows are the same as the ORM's (`PersonRow`, `ConversationRow`,
-    `ProcessedUpdate`, `OutboxRow`: JSON as text, times as SQLAlchemy stores them), and the
-    transaction is the unit's own, which the ORM session, when a step needs one, shares.
+    `ProcessedUpdate`, `OutboxRow`: JSON as text, times as SQLAlchemy stores them). The
+    transaction is the SQLite writer's; an ORM session a step makes (bookings, tickets) runs
+    on the same connection, joins it, and its commit ends the unit (`finish`).
     """
 
-    def __init__(self, connection: AsyncConnection, sqlite: sqlite3.Connection) -> None:
-        super().__init__(connection)
+    def __init__(self, engine: AsyncEngine, sqlite: sqlite3.Connection) -> None:
+        super().__init__(engine)
         self.sqlite = sqlite
         self._loaded: dict[int, tuple[Any, ...]] = {}
         self._states: dict[int, ConversationState | None] = {}
+        #: One time for the whole unit, as SQLite keeps it.
+        self._now = sqlite_time(utcnow())
 
     async def claim_update(self, channel: str, update_id: str) -> bool:
         claimed = self.sqlite.execute(
             "INSERT INTO processed_updates (channel, update_id, processed_at) VALUES (?, ?, ?) "
             "ON CONFLICT (channel, update_id) DO NOTHING",
-            (channel, update_id, sqlite_time(utcnow())),
+            (channel, update_id, self._now),
         )
         return claimed.rowcount == 1
 
@@ -432,7 +455,7 @@ class SqliteConversations(SqlConversations):
         ).fetchone()
         if row is None:
             # The unit holds the write lock since BEGIN: nobody can create them meanwhile.
-            now = sqlite_time(utcnow())
+            now = self._now
             (person_id,) = self.sqlite.execute(
                 "INSERT INTO people (channel, platform_id, role, consents, created_at,"
                 " last_seen_at) VALUES (?, ?, ?, '{}', ?, ?) RETURNING id",
@@ -484,7 +507,7 @@ class SqliteConversations(SqlConversations):
             state.step,
             json.dumps(state.data, ensure_ascii=False),
             json.dumps(state.back_stack, ensure_ascii=False),
-            sqlite_time(utcnow()),
+            self._now,
         )
         if loaded == -1:
             try:
@@ -512,10 +535,9 @@ class SqliteConversations(SqlConversations):
             return await super().save_person(person)
         await self.flush()
         situation = person.situation if person.consents.get("remember_situation") else None
-        now = utcnow()
         last_seen = loaded[3]
         # Kept to the day: enough to let old conversations go, no trail of visits.
-        stale = not last_seen or str(last_seen)[:10] != sqlite_time(now)[:10]
+        stale = not last_seen or str(last_seen)[:10] != self._now[:10]
         if (person.locale, person.consents, situation) == loaded[:3] and not stale:
             return
         self.sqlite.execute(
@@ -525,14 +547,14 @@ class SqliteConversations(SqlConversations):
                 person.locale,
                 json.dumps(person.consents, ensure_ascii=False),
                 situation,
-                sqlite_time(now),
+                self._now,
                 person.id,
             ),
         )
 
     async def queue(self, person: Person, replies: Sequence[Reply]) -> list[int]:
         await self.flush()
-        now = sqlite_time(utcnow())
+        now = self._now
         ids: list[int] = []
         for reply in replies:
             (outbox_id,) = self.sqlite.execute(
@@ -549,54 +571,17 @@ def sqlite_time(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-async def sqlite_connection(connection: AsyncConnection) -> sqlite3.Connection | None:
-    """The SQLite connection under a SQLAlchemy one, when it runs inline (`bot.sqlite`)."""
-    if connection.dialect.name != "sqlite":
-        return None
-    driver = (await connection.get_raw_connection()).driver_connection
-    return driver.sqlite if isinstance(driver, InlineConnection) else None
-
-
-def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    bind = sessions.kw.get("bind")
-    if not isinstance(bind, AsyncEngine):
-        raise TypeError("the sessions must be bound to an engine")
-    return bind
-
-
-@asynccontextmanager
-async def sqlite_unit(
-    engine: AsyncEngine,
-) -> AsyncIterator[tuple[AsyncConnection, sqlite3.Connection]]:
-    """A writing transaction begun and ended straight on SQLite (SQLAlchemy's own
-    bookkeeping of BEGIN and COMMIT cost more than the statements of a message). An ORM
-    session made on the connection meanwhile takes it over: BEGIN is not sent twice
-    (`bot.db`), and the session's commit or rollback ends it."""
-    async with engine.connect() as connection:
-        sqlite = await sqlite_connection(connection)
-        if sqlite is None:
-            raise TypeError("not an inline SQLite connection")
-        sqlite.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection, sqlite
-            if sqlite.in_transaction:
-                sqlite.execute("COMMIT")
-        finally:
-            if sqlite.in_transaction:
-                sqlite.execute("ROLLBACK")
-
-
 class SqlConversationStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """`sessions`: the database's writing sessions; units run on their engine."""
         self.engine = engine_of(sessions)
-        self._inline = self.engine.dialect.name == "sqlite"
+        self.writer = writer_of(sessions)
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[SqlConversations]:
-        if self._inline:
-            async with sqlite_unit(self.engine) as (connection, sqlite):
-                async with _finished(SqliteConversations(connection, sqlite)) as conversations:
+        if self.writer is not None:
+            async with self.writer.transaction() as sqlite:
+                async with _finished(SqliteConversations(self.engine, sqlite)) as conversations:
                     yield conversations
             return
         async with self.engine.begin() as connection:
@@ -624,16 +609,16 @@ class Outbox:
     ) -> None:
         self.sessions = sessions
         self.write_sessions = write_sessions or sessions
-        self._write_engine = engine_of(self.write_sessions)
+        self._writer = writer_of(self.write_sessions)
 
     async def mark_sent(self, ids: Sequence[int]) -> None:
         if not ids:
             return
         now = utcnow()
-        if self._write_engine.dialect.name == "sqlite":
+        if self._writer is not None:
             # Runs after every message sent: straight on SQLite, like the engine's own.
             marks = ", ".join("?" * len(ids))
-            async with sqlite_unit(self._write_engine) as (_, sqlite):
+            async with self._writer.transaction() as sqlite:
                 sqlite.execute(
                     f"UPDATE outbox SET sent_at = ? WHERE id IN ({marks})",
                     (sqlite_time(now), *ids),

@@ -145,7 +145,7 @@ async def test_a_state_saved_meanwhile_makes_the_later_save_stale(database: Data
             late_person = await late.person("telegram", "5")
             state = await late.state(late_person)
             # Another process saves this person's state between our load and our save.
-            await late.connection.execute(
+            await late.session.execute(
                 update(ConversationRow).values(version=ConversationRow.version + 1)
             )
             await late.save_state(late_person, state)
