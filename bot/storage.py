@@ -212,11 +212,10 @@ class SqlConversations:
 
     @property
     def session(self) -> AsyncSession:
-        """An ORM session on the unit's own transaction (bookings, tickets, forgetting),
-        made when first needed; it never commits: the unit does."""
+        """An ORM session in the unit's transaction (bookings, tickets, forgetting), made
+        when first needed; it ends with the unit (`finish`), and a failure rolls the whole
+        unit back."""
         if self._session is None:
-            # Joined to the unit's transaction ("conditional_savepoint", the default): the
-            # session never commits it, and a failure rolls the whole unit back.
             self._session = AsyncSession(bind=self.bind, expire_on_commit=False)
         return self._session
 
@@ -455,16 +454,15 @@ class SqliteConversations(SqlConversations):
         ).fetchone()
         if row is None:
             # The unit holds the write lock since BEGIN: nobody can create them meanwhile.
-            now = self._now
             (person_id,) = self.sqlite.execute(
                 "INSERT INTO people (channel, platform_id, role, consents, created_at,"
                 " last_seen_at) VALUES (?, ?, ?, '{}', ?, ?) RETURNING id",
-                (channel, platform_id, Role.PERSON.value, now, now),
+                (channel, platform_id, Role.PERSON.value, self._now, self._now),
             ).fetchone()
             person = Person(
                 id=person_id, channel=channel, platform_id=platform_id, locale=None, is_new=True
             )
-            self._loaded[person_id] = (None, {}, None, now)
+            self._loaded[person_id] = (None, {}, None, self._now)
             self._states[person_id] = None
             return person
         person_id, locale, role, consents, situation, last_seen = row[:6]
