@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +66,18 @@ async def build_bookings(
     )
     await desk.sync_services(utcnow())
     return desk
+
+
+def settle_for_serving() -> None:
+    """Take what start-up built out of the cycle collector's reach, once, before serving.
+
+    The knowledge base, its search index, the catalogs and the imported libraries live
+    as long as the process: some 200,000 objects that every full collection would walk
+    again (measured: two pauses of ~0.14 s in 1,200 Telegram updates, ~13 % of the CPU).
+    Called by the long-running commands only: tests build many apps in one process.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def build_app(

@@ -89,12 +89,13 @@ def run(ctx: click.Context) -> None:
 
 
 async def _poll(settings: Settings) -> None:
-    from bot.app import build_app
+    from bot.app import build_app, settle_for_serving
     from bot.channels.base import OutboxRetrier
     from bot.channels.telegram import TelegramChannel
     from bot.jobs import job_runner
 
     app = await build_app(settings)
+    settle_for_serving()
     channel = TelegramChannel(app, webhook=False)
     retrier = OutboxRetrier(app.outbox, channel)
     runner = job_runner(app, [channel])
@@ -120,10 +121,11 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     async def main() -> None:
-        from bot.app import build_app
+        from bot.app import build_app, settle_for_serving
         from bot.web import build_web_app, configured_channels
 
         app = await build_app(settings)
+        settle_for_serving()
         web = build_web_app(app, configured_channels(app, webhook=True))
         # No access log: query strings carry tokens (webhook verification).
         config = uvicorn.Config(

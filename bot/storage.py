@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields, is_dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     Date,
@@ -134,9 +134,19 @@ class UnansweredCount(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def json_text(value: object) -> str:
+    """JSON as the store writes it on the per-message path.
+
+    orjson: about a tenth of the standard library's CPU for a reply or a state,
+    written and read back on every message. Non-string keys become strings, as
+    the standard library makes them.
+    """
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def encode_reply(reply: Reply) -> str:
     """JSON for the outbox; bytes (attachments) are kept as latin-1 text."""
-    return json.dumps(_plain_reply(reply), ensure_ascii=False)
+    return json_text(_plain_reply(reply))
 
 
 def _plain_reply(reply: Reply) -> object:
@@ -179,12 +189,9 @@ def _plain(value: object) -> object:
 def decode_reply(raw: str) -> Reply:
     from dialogs.replies import Card, Media, MediaKind, Option, Options, RemoveOptions, Text
 
-    def hook(value: dict[str, Any]) -> Any:
-        if set(value) == {"__bytes__"}:
-            return value["__bytes__"].encode("latin-1")
-        return value
-
-    data: dict[str, Any] = json.loads(raw, object_hook=hook)
+    data: dict[str, Any] = orjson.loads(raw)
+    if '"__bytes__"' in raw:
+        data = _with_bytes(data)
     kind = data.pop("kind")
     if kind == "text":
         return Text(**data)
@@ -198,6 +205,17 @@ def decode_reply(raw: str) -> Reply:
     if kind == "remove_options":
         return RemoveOptions()
     raise ValueError(f"unknown reply kind {kind!r}")
+
+
+def _with_bytes(value: Any) -> Any:
+    """Bytes back from their `{"__bytes__": latin-1 text}` form."""
+    if isinstance(value, dict):
+        if set(value) == {"__bytes__"}:
+            return str(value["__bytes__"]).encode("latin-1")
+        return {key: _with_bytes(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_bytes(item) for item in value]
+    return value
 
 
 class SqlConversations:
@@ -472,7 +490,7 @@ class SqliteConversations(SqlConversations):
             platform_id=platform_id,
             locale=locale,
             role=Role(role),
-            consents=dict(json.loads(consents) or {}),
+            consents=dict(orjson.loads(consents) or {}),
             situation=situation,
         )
         self._loaded[person_id] = (locale, dict(person.consents), situation, last_seen)
@@ -483,8 +501,8 @@ class SqliteConversations(SqlConversations):
             else ConversationState(
                 dialog=dialog,
                 step=step,
-                data=dict(json.loads(data) or {}),
-                back_stack=list(json.loads(back_stack) or []),
+                data=dict(orjson.loads(data) or {}),
+                back_stack=list(orjson.loads(back_stack) or []),
                 version=version,
             )
         )
@@ -503,8 +521,8 @@ class SqliteConversations(SqlConversations):
         values = (
             state.dialog,
             state.step,
-            json.dumps(state.data, ensure_ascii=False),
-            json.dumps(state.back_stack, ensure_ascii=False),
+            json_text(state.data),
+            json_text(state.back_stack),
             self._now,
         )
         if loaded == -1:
@@ -543,7 +561,7 @@ class SqliteConversations(SqlConversations):
             " WHERE id = ?",
             (
                 person.locale,
-                json.dumps(person.consents, ensure_ascii=False),
+                json_text(person.consents),
                 situation,
                 self._now,
                 person.id,

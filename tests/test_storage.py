@@ -23,9 +23,10 @@ from bot.storage import (
     TicketRow,
     UnansweredCount,
     decode_reply,
+    encode_reply,
 )
 from dialogs.ports import StaleState
-from dialogs.replies import Card, Option, Options, Reply, Text
+from dialogs.replies import Card, Media, MediaKind, Option, Options, RemoveOptions, Reply, Text
 from dialogs.state import ConversationState
 from tests.conftest import fresh_postgres, sqlite_url
 
@@ -42,6 +43,23 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
             yield opened
         finally:
             await opened.close()
+
+
+def test_every_kind_of_reply_comes_back_from_the_outbox_as_it_went_in() -> None:
+    replies: list[Reply] = [
+        Text('Élève ✓ مرحبا \u2068x\u2069 "quoted" \\ {}'),
+        Options(
+            "Menu",
+            ((Option("menu:x", "X", "une description"), Option("menu:y", "Y")),),
+            replaceable=False,
+        ),
+        Card("Titre", "Corps\n\nparagraphe", "Vérifié le 1er mars", badges=("🤖 machine",)),
+        Media(MediaKind.DOCUMENT, "Fiche", "fiche.ics", bytes(range(256)), "text/calendar"),
+        Media(MediaKind.LOCATION, "Ici", latitude=48.8566, longitude=2.3522),
+        RemoveOptions(),
+    ]
+    for reply in replies:
+        assert decode_reply(encode_reply(reply)) == reply
 
 
 async def count(database: Database, model: type) -> int:

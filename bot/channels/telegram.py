@@ -31,7 +31,6 @@ import functools
 import hmac
 import html
 import itertools
-import json
 import logging
 import secrets
 import unicodedata
@@ -42,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import aiohttp
+import orjson
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -169,6 +169,20 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
         self._session = None
 
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        """The Bot API's answer, read with orjson; never logged (it may quote a message)."""
+        try:
+            parsed = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            try:
+                parsed = orjson.loads(payload.decode("utf-8", "replace"))
+            except orjson.JSONDecodeError:
+                raise TelegramError("Invalid server response") from None
+        if not isinstance(parsed, dict):
+            raise TelegramError("Invalid server response")
+        return parsed
+
     async def do_request(
         self,
         url: str,
@@ -206,7 +220,7 @@ class AiohttpRequest(BaseRequest):
                 body = form
             else:
                 # A JSON body: one encoding pass, where a form costs aiohttp a multipart writer.
-                body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+                body = orjson.dumps(request_data.parameters)
                 headers = _JSON_HEADERS
         try:
             async with self._session.request(
@@ -1123,8 +1137,8 @@ class TelegramChannel:
         if len(body) > MAX_WEBHOOK_BODY:
             return Response(status_code=413)
         try:
-            update = json.loads(body)
-        except ValueError:
+            update = orjson.loads(body)
+        except orjson.JSONDecodeError:
             update = None
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return JSONResponse({"ok": False, "description": "malformed update"}, 400)

@@ -17,6 +17,8 @@ def test_the_benchmark_prints_one_json_line() -> None:
         "--people=3",
         "--actions=3",
         "--warmup-people=1",
+        "--warmup-actions=2",
+        "--rounds=1",
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+from telegram.error import TelegramError
 
 from bot.channels.telegram import (
     CALLBACK_DATA_LIMIT,
     EXPIRED_OPTION,
     PAGE_ROWS,
     TEXT_LIMIT,
+    AiohttpRequest,
     Block,
     DropKeyboard,
     FloodControl,
@@ -243,3 +247,19 @@ def test_updates_are_read_from_the_bot_api_json() -> None:
 )
 def test_what_cannot_be_read_is_ignored(update: dict[str, object]) -> None:
     assert read_update(update) is None
+
+
+def test_the_bot_apis_answers_are_read_and_bad_ones_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    read = AiohttpRequest.parse_json_payload
+    caplog.set_level(logging.DEBUG)
+    assert read('{"ok": true, "result": {"text": "é"}}'.encode()) == {
+        "ok": True,
+        "result": {"text": "é"},
+    }
+    assert read(b'{"ok": true, "result": "caf\xe9"}')["result"] == "caf\ufffd"
+    for bad in (b"", b"<html>502 secret</html>", b"[1, 2]", b'{"ok": tru'):
+        with pytest.raises(TelegramError, match="Invalid server response"):
+            read(bad)
+    assert "secret" not in caplog.text, "an answer may quote a message: never logged"
