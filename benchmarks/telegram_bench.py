@@ -260,8 +260,10 @@ def serve_people(
         await asyncio.to_thread(go.wait)
         api.stats = Stats()
         api.errors.clear()
+        first_call = len(api.calls)
         await api.play(phases[1])
         done.set()
+        calls = Counter(call.method for call in api.calls[first_call:])
         if not replay:
             stream = json.dumps(api.recorded)
             await asyncio.to_thread(Path(stream_path).write_text, stream, encoding="utf-8")
@@ -269,7 +271,7 @@ def serve_people(
             1
             for messages in api.chats.values()
             for message in messages
-            if message.from_bot and any(tag == "b" for tag, _ in message.entities)
+            if message.from_bot and any(tag == "b" for tag, *_ in message.entities)
         )
         results.put(
             {
@@ -280,6 +282,7 @@ def serve_people(
                     e.description for e in api.errors if "not modified" not in e.description
                 ][:5],
                 "cards": cards,
+                "calls": dict(calls),
             }
         )
         await asyncio.sleep(0.5)
@@ -444,6 +447,11 @@ def _result(queue: Queue[T], processes: list[BaseProcess]) -> T:
                 raise RuntimeError(message) from None
 
 
+def _per_update(served: dict[str, Any]) -> dict[str, float]:
+    updates = max(served["updates"], 1)
+    return {method: round(n / updates, 2) for method, n in sorted(served["calls"].items())}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--people", type=int, default=100)
@@ -476,6 +484,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "ours_wall": our_wall,
                     "bare_wall": bare_wall,
                     "served": served,
+                    "replayed": replayed,
                     "stalls": served["stalls"] + replayed["stalls"],
                 }
             )
@@ -498,6 +507,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             round(r["ours_ms"] / r["bare_ms"], 3) if r["bare_ms"] else None for r in rounds
         ],
         "target_ratio": 0.5,
+        # Bot API calls per update in the first round (getUpdates included): the bulk of
+        # what either bot spends beyond its own code.
+        "passerelle_calls_per_update": _per_update(rounds[0]["served"]),
+        "bare_ptb_calls_per_update": _per_update(rounds[0]["replayed"]),
         "passerelle_wall_s": round(statistics.median(r["ours_wall"] for r in rounds), 1),
         "bare_ptb_wall_s": round(statistics.median(r["bare_wall"] for r in rounds), 1),
         "stalls": sum(r["stalls"] for r in rounds),

@@ -8,9 +8,12 @@ The only module that imports `telegram`. The way of one update:
    and commits the replies to the outbox. Once this is done the update is
    safe: the polling offset moves past it, the webhook answers 200.
 3. *Sending*, in the chat's outbound lane: the callback query is answered,
-   the replies are rendered (HTML, inline keyboards, pages, 4,096-character
-   chunks) and sent, each outbox id marked sent; a failure marks the rest
-   failed and `OutboxRetrier` sends them later.
+   the replies are grouped into as few messages as keep their meaning (notes
+   with the menu after them, a card with its buttons under it), rendered
+   (HTML, inline keyboards, pages, 4,096-character chunks) and sent, each
+   outbox id marked sent; a failure marks the rest failed and `OutboxRetrier`
+   sends them later. A press on a menu redraws it in place; a card is never
+   redrawn.
 
 One lane per chat keeps a person's updates in order; different people run
 side by side. Conversation state lives in the database, never in PTB.
@@ -366,6 +369,8 @@ class PressedMessage:
     message_id: int
     #: When it was sent; None when Telegram no longer shows it to the bot.
     date: dt.datetime | None
+    #: It shows a card (content to keep): a press on its buttons never redraws it.
+    shows_card: bool = False
 
 
 @dataclass(frozen=True)
@@ -449,6 +454,15 @@ def _message_action(message: JsonObject) -> Action | None:
     return None
 
 
+def _shows_card(message: JsonObject) -> bool:
+    # Only a card is drawn with bold (its title, see `blocks_of`): read from the message
+    # itself, this holds after a restart and in every process.
+    entities = message.get("entities")
+    return isinstance(entities, list) and any(
+        isinstance(entity, dict) and entity.get("type") == "bold" for entity in entities
+    )
+
+
 def read_update(update: JsonObject) -> Received | None:
     """What a person did, or None for what Passerelle ignores (groups, edits, other kinds).
 
@@ -478,7 +492,7 @@ def read_update(update: JsonObject) -> Received | None:
         if isinstance(message_id, int):
             # Telegram gives date 0 for a message it no longer shows to the bot.
             when = dt.datetime.fromtimestamp(date, dt.UTC) if isinstance(date, int) else None
-            pressed = PressedMessage(message_id, when if date else None)
+            pressed = PressedMessage(message_id, when if date else None, _shows_card(shown))
     if not isinstance(chat_id, int):
         return None
     data = query.get("data")
@@ -734,6 +748,56 @@ def render(reply: Reply, ref: str) -> list[Operation]:
         case RemoveOptions():
             return [DropKeyboard()]
     raise TypeError(f"Telegram cannot render {reply!r}")
+
+
+def render_card_with_options(card: Card, options: Options, ref: str) -> list[Operation]:
+    """A card and the options that follow it: the buttons under the card itself.
+
+    One message where two would do, for people who pay for every message; the
+    card stays as it was when its buttons are pressed (`PressedMessage.shows_card`).
+    """
+    chunks = chunk_blocks([*blocks_of(card), *blocks_of(options)])
+    keyboard = keyboard_of(options, ref)
+    return [*(SendText(chunk) for chunk in chunks[:-1]), SendText(chunks[-1], keyboard)]
+
+
+def message_groups(replies: Sequence[Reply]) -> list[int]:
+    """How many replies each message carries, in order: fewer messages, same content.
+
+    Notes ending in a menu that fit one message go together, as a press would redraw
+    them; a card takes the options after it under itself; anything else goes alone.
+    """
+    groups: list[int] = []
+    position = 0
+    while position < len(replies):
+        reply = replies[position]
+        count = 1
+        if isinstance(reply, Card):
+            if position + 1 < len(replies) and isinstance(replies[position + 1], Options):
+                count = 2
+        elif isinstance(reply, Text):
+            end = position
+            while end < len(replies) and isinstance(replies[end], Text):
+                end += 1
+            if end < len(replies) and menu_edit(replies[position : end + 1]) is not None:
+                count = end + 1 - position
+        groups.append(count)
+        position += count
+    return groups
+
+
+def render_group(group: Sequence[Reply], ref: str) -> list[Operation]:
+    """One group of `message_groups`; `ref` finds its last reply's options again."""
+    match group:
+        case [Card() as card, Options() as options]:
+            return render_card_with_options(card, options, ref)
+        case [reply]:
+            return render(reply, ref)
+    found = menu_edit(group)
+    if found is None:
+        raise ValueError("not a group of notes and a menu")
+    text, options = found
+    return [SendText(text, keyboard_of(options, ref))]
 
 
 def menu_edit(replies: Sequence[Reply]) -> tuple[str, Options] | None:
@@ -1254,19 +1318,22 @@ class TelegramChannel:
             except DeliveryError as error:
                 await self._failed(ids, error)
                 return
-        for position in range(start, len(replies)):
-            reply = replies[position]
-            outbox_id = ids[position]
-            ref = str(outbox_id) if outbox_id is not None else self._keep(reply)
+        position = start
+        for count in message_groups(replies[start:]):
+            group = replies[position : position + count]
+            last = position + count - 1
+            operations = render_group(group, self._ref(replies[last], ids[last]))
             try:
-                await self._perform(chat_id, render(reply, ref))
+                await self._perform(chat_id, operations)
             except DeliveryError as error:
                 await self._failed(ids[position:], error)
                 return
-            if outbox_id is not None:
-                self._marks.add((outbox_id,))
+            self._marks.add(i for i in ids[position : last + 1] if i is not None)
+            position += count
 
     def _may_edit(self, chat_id: int, pressed: PressedMessage) -> bool:
+        if pressed.shows_card:
+            return False
         latest = self._keyboards.get(chat_id)
         if latest is not None:
             return latest == pressed.message_id
@@ -1286,7 +1353,7 @@ class TelegramChannel:
         if found is None:
             return 0
         text, options = found
-        ref = str(ids[-1]) if ids[-1] is not None else self._keep(options)
+        ref = self._ref(options, ids[-1])
         payload = {
             "chat_id": chat_id,
             "message_id": pressed.message_id,
@@ -1404,6 +1471,10 @@ class TelegramChannel:
                 len(pending),
                 type(failure).__name__,
             )
+
+    def _ref(self, reply: Reply, outbox_id: int | None) -> str:
+        """Where a keyboard's options are found again: their outbox row, or kept here."""
+        return str(outbox_id) if outbox_id is not None else self._keep(reply)
 
     def _keep(self, reply: Reply) -> str:
         """A reference to options sent without an outbox id (kept in this process only)."""

@@ -50,6 +50,25 @@ ALLOWED_TAGS = {
     "blockquote": None,
     "tg-emoji": "emoji-id",
 }
+#: The entity type Telegram reports for each tag.
+ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
 ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);")
 
 
@@ -70,9 +89,10 @@ class _TelegramHtml(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
+        self.stack: list[tuple[str, int]] = []
         self.text: list[str] = []
-        self.entities: list[tuple[str, int]] = []
+        #: (tag, offset, length), offsets and lengths in UTF-16 code units as Telegram counts.
+        self.entities: list[tuple[str, int, int]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
@@ -82,19 +102,19 @@ class _TelegramHtml(HTMLParser):
         needed = ALLOWED_TAGS[tag]
         if needed is not None and needed not in dict(attrs):
             raise ApiError(400, f'Bad Request: can\'t parse entities: tag "{tag}" needs {needed}')
-        self.stack.append(tag)
-        self.entities.append((tag, utf16_length("".join(self.text))))
+        self.stack.append((tag, utf16_length("".join(self.text))))
 
     def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
+        if not self.stack or self.stack[-1][0] != tag:
             raise ApiError(400, f'Bad Request: can\'t parse entities: Unmatched end tag "{tag}"')
-        self.stack.pop()
+        _, offset = self.stack.pop()
+        self.entities.append((tag, offset, utf16_length("".join(self.text)) - offset))
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
 
 
-def parse_html(source: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+def parse_html(source: str) -> tuple[str, tuple[tuple[str, int, int], ...]]:
     """The visible text and its formatting, or the 400 Telegram would answer."""
     for index, char in enumerate(source):
         if char == "&" and not ENTITY.match(source, index):
@@ -111,9 +131,9 @@ def parse_html(source: str) -> tuple[str, tuple[tuple[str, int], ...]]:
         raise ApiError(
             400,
             "Bad Request: can't parse entities: Can't find end tag corresponding to start tag "
-            f'"{parser.stack[-1]}"',
+            f'"{parser.stack[-1][0]}"',
         )
-    return "".join(parser.text), tuple(parser.entities)
+    return "".join(parser.text), tuple(sorted(parser.entities, key=lambda e: e[1]))
 
 
 @dataclass
@@ -131,7 +151,7 @@ class FakeMessage:
     from_bot: bool
     kind: str = "text"
     text: str = ""
-    entities: tuple[tuple[str, int], ...] = ()
+    entities: tuple[tuple[str, int, int], ...] = ()
     keyboard: list[list[Button]] = field(default_factory=list)
     filename: str | None = None
     location: tuple[float, float] | None = None
@@ -153,12 +173,16 @@ class FakeMessage:
             data["from"] = {"id": self.chat_id, "is_bot": False, "first_name": "Person"}
         if self.kind == "text":
             data["text"] = self.text
+            if self.entities:
+                data["entities"] = self._entities_json()
         elif self.kind == "location" and self.location is not None:
             data["location"] = {"latitude": self.location[0], "longitude": self.location[1]}
         else:
             data["document"] = {"file_id": f"f{self.message_id}", "file_unique_id": "u"}
             if self.text:
                 data["caption"] = self.text
+                if self.entities:
+                    data["caption_entities"] = self._entities_json()
         if self.keyboard:
             data["reply_markup"] = {
                 "inline_keyboard": [
@@ -169,6 +193,12 @@ class FakeMessage:
         if self.edits:
             data["edit_date"] = self.date
         return data
+
+    def _entities_json(self) -> list[dict[str, Any]]:
+        return [
+            {"type": ENTITY_TYPES[tag], "offset": offset, "length": length}
+            for tag, offset, length in self.entities
+        ]
 
 
 @dataclass

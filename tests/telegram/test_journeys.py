@@ -12,6 +12,7 @@ import pytest
 from bot.app import App
 from bot.channels.telegram import COMMANDS, TelegramChannel
 from dialogs.i18n import Translator, language_info
+from tests.telegram.conftest import TEST_LIMITS
 from tests.telegram.fake_api import FakeBotApi
 from tests.telegram.transcript import TelegramPerson, clean
 
@@ -67,7 +68,7 @@ async def test_a_deep_link_opens_an_entry_after_the_language_choice(
     screen = await person.send("/start e-domiciliation")
     assert "Français" in screen.labels
     screen = await person.press("Français")
-    card = [m for m in screen.new if any(tag == "b" for tag, _ in m.entities)]
+    card = [m for m in screen.new if any(tag == "b" for tag, *_ in m.entities)]
     assert card, "the entry comes as a card, with a bold title, in a new message"
     assert "domiciliation" in screen.text.casefold()
     assert fake_api.errors == []
@@ -75,6 +76,46 @@ async def test_a_deep_link_opens_an_entry_after_the_language_choice(
     # Known person: the link opens at once.
     screen = await person.send("/start e-domiciliation")
     assert screen.new and "domiciliation" in screen.text.casefold()
+
+
+async def test_a_cards_buttons_sit_under_it_and_a_press_never_redraws_it(
+    tg_app: App, fake_api: FakeBotApi, polling: TelegramChannel
+) -> None:
+    t = tg_app.catalogs.translator("fr")
+    person = TelegramPerson(fake_api, polling, chat_id=5003, language_code="fr")
+    await person.send("/start")
+    await person.press("Français")
+
+    screen = await person.send("/start e-domiciliation")
+    assert len(screen.new) == 1, "the card and its buttons come as one message"
+    card = screen.new[0]
+    assert any(tag == "b" for tag, *_ in card.entities) and "domiciliation" in card.text.casefold()
+    assert t("🏠 Menu") in card.labels() and t("⬅️ Back") in card.labels()
+    shown = card.text
+
+    screen = await person.press(t("🏠 Menu"))
+    assert screen.edited == [] and card.text == shown, "the card stays as it was"
+    assert t("🏠 Main menu. What do you need?") in screen.text
+
+    # A restarted process knows nothing of the chat: the message itself says it is a card.
+    await polling.stop()
+    restarted = TelegramChannel(tg_app, webhook=False, limits=TEST_LIMITS, poll_timeout=1)
+    await restarted.start()
+    try:
+        person = TelegramPerson(fake_api, restarted, chat_id=5003, language_code="fr")
+        menu = next(b.data for row in card.keyboard for b in row if b.text == t("🏠 Menu"))
+        screen = await person.press_data(card, menu)
+        assert screen.edited == [] and card.text == shown and card.edits == 0
+        assert t("🏠 Main menu. What do you need?") in screen.text
+
+        # A menu pressed in the restarted process is still redrawn in place.
+        screen = await person.press(t("Language and settings"))
+        assert screen.new == [] and len(screen.edited) == 1
+    finally:
+        await restarted.stop()
+    assert fake_api.errors == []
+    assert fake_api.open_callbacks == set()
+    await assert_all_sent(tg_app)
 
 
 async def test_an_invalid_deep_link_says_so_and_shows_the_menu(

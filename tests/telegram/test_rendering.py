@@ -27,9 +27,12 @@ from bot.channels.telegram import (
     keyboard_of,
     layout,
     menu_edit,
+    message_groups,
     read_callback_data,
     read_update,
     render,
+    render_card_with_options,
+    render_group,
     visible_length,
 )
 from dialogs.framework import NAV_BACK, NAV_MENU
@@ -63,7 +66,7 @@ def test_a_card_has_a_bold_title_its_badges_and_an_italic_footer() -> None:
     assert text.endswith("Vérifié le 1er mars")
     assert "<b>AME &lt;santé&gt;</b>" in operation.html
     assert "<i>Vérifié le 1er mars</i>" in operation.html
-    assert {tag for tag, _ in entities} >= {"b", "i"}
+    assert {tag for tag, *_ in entities} >= {"b", "i"}
 
 
 def test_long_texts_are_split_at_paragraph_boundaries() -> None:
@@ -151,6 +154,45 @@ def test_a_menu_press_redraws_notes_and_menu_in_one_message() -> None:
     assert menu_edit([Text("x" * TEXT_LIMIT), menu]) is None
 
 
+def test_a_card_and_the_options_after_it_are_one_message_buttons_under_the_card() -> None:
+    options = Options("What next?", ((Option("card:more.x", "📖 More"),), (Option(NAV_MENU, "M"),)))
+    (operation,) = render_card_with_options(Card("Titre", "Corps"), options, "7")
+    assert isinstance(operation, SendText) and operation.keyboard is not None
+    assert visible(operation.html) == "Titre\n\nCorps\n\nWhat next?"
+    assert [b.data for row in operation.keyboard for b in row] == ["card:more.x", NAV_MENU]
+
+    long = Card("Titre", "\n\n".join(["mot " * 400] * 5), footer="Vérifié le 1er mars")
+    operations = render_card_with_options(long, options, "7")
+    assert len(operations) > 1
+    assert all(isinstance(op, SendText) for op in operations)
+    texts = [op for op in operations if isinstance(op, SendText)]
+    assert [op.keyboard is not None for op in texts] == [False] * (len(texts) - 1) + [True]
+    assert all(visible_length(visible(op.html)) <= TEXT_LIMIT for op in texts)
+    assert visible(texts[-1].html).endswith("What next?")
+
+
+def test_replies_are_grouped_into_as_few_messages_as_keep_their_meaning() -> None:
+    menu = Options("Menu", ((Option("menu:a", "A"),),))
+    kept = Options("Choose", ((Option("x:a", "A"),),), replaceable=False)
+    card = Card("Titre", "Corps")
+    huge = Text("\n\n".join(["mot " * 500] * 3))
+    assert message_groups([]) == []
+    assert message_groups([Text("a"), Text("b"), menu]) == [3]
+    assert message_groups([Text("a"), kept]) == [1, 1], "options to keep are not redrawn"
+    assert message_groups([card, menu]) == [2]
+    assert message_groups([Text("a"), card, menu, Text("b")]) == [1, 2, 1]
+    assert message_groups([huge, menu]) == [1, 1], "too long for one message"
+    assert message_groups([menu, Text("a")]) == [1, 1]
+    assert message_groups([Media(MediaKind.LOCATION, "x", latitude=1, longitude=2), menu]) == [
+        1,
+        1,
+    ]
+
+    (operation,) = render_group([Text("Noté."), Text("Ensuite ?"), menu], "9")
+    assert isinstance(operation, SendText) and operation.keyboard is not None
+    assert visible(operation.html) == "Noté.\n\nEnsuite ?\n\nMenu"
+
+
 def test_media_and_removal() -> None:
     document = Media(MediaKind.DOCUMENT, caption="RDV <ici>", filename="rdv.ics", content=b"x")
     [operation] = render(document, ref="1")
@@ -225,6 +267,25 @@ def test_updates_are_read_from_the_bot_api_json() -> None:
     assert press is not None and press.action == Pressed("menu:settings")
     assert press.callback_id == "q1" and press.pressed is not None
     assert press.pressed.message_id == 9 and press.pressed.date is None
+    assert not press.pressed.shows_card
+    on_card = read_update(
+        {
+            "update_id": 6,
+            "callback_query": {
+                "id": "q2",
+                "from": sender,
+                "data": "nav:menu",
+                "message": {
+                    "message_id": 10,
+                    "date": 1_700_000_000,
+                    "chat": chat,
+                    "text": "Titre\n\nCorps",
+                    "entities": [{"type": "bold", "offset": 0, "length": 5}, "junk"],
+                },
+            },
+        }
+    )
+    assert on_card is not None and on_card.pressed is not None and on_card.pressed.shows_card
 
 
 @pytest.mark.parametrize(
