@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import click
 
 from bot.settings import Settings, SettingsError, get_settings
+
+log = logging.getLogger("passerelle.cli")
 
 
 def _settings() -> Settings:
@@ -103,12 +109,35 @@ async def _poll(settings: Settings) -> None:
         await channel.start()
         retrier.start()
         runner.start()
-        await channel.wait_closed()
+        await _until_stopped(channel.wait_closed())
     finally:
         await runner.stop()
         await retrier.stop()
         await channel.stop()
         await app.close()
+
+
+async def _until_stopped(closed: Coroutine[Any, Any, None]) -> None:
+    """Until `closed` ends or the process is asked to stop (Ctrl-C, SIGTERM from a service
+    manager): the caller then stops cleanly, sending what is being sent."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stopping.set)
+    waiters = [asyncio.ensure_future(closed), asyncio.ensure_future(stopping.wait())]
+    try:
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
+    if stopping.is_set():
+        log.info("passerelle.stopping")
+    for finished in done:
+        finished.result()
 
 
 @cli.command()
