@@ -13,9 +13,10 @@ Each bot runs in a fresh process; its CPU time (`time.process_time`, every
 thread of the process) is measured around the processing of the stream, after
 a warm-up stream (20 people, 6 actions each: every locale and path used once,
 so one-off costs stay out of the measure). The two bots run in alternated
-rounds (five by default, each Passerelle round on a fresh database) and the
-median round of each is reported, with each round's own ratio: a busy moment
-of a shared machine moves one round, not the result. Passerelle runs as `passerelle run` does: long
+rounds (five by default, each Passerelle round on a fresh database); the
+ratio is that of each bot's fastest round (other work on a shared machine
+only ever adds CPU time), and every round's cost and the medians' ratio are
+printed too. Passerelle runs as `passerelle run` does: long
 polling, the outbox retrier on, a fresh SQLite database. Flood limits are
 lifted by default (the fake has none, and a bare PTB bot has none either);
 `--telegram-limits` runs with Telegram's real ones.
@@ -488,9 +489,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "stalls": served["stalls"] + replayed["stalls"],
                 }
             )
-    # The median round of each bot: one busy moment of a shared machine moves one round.
-    ours_ms = statistics.median(r["ours_ms"] for r in rounds)
-    bare_ms = statistics.median(r["bare_ms"] for r in rounds)
+    # Each bot's best round, as timeit advises: on a shared machine, other work only ever
+    # adds CPU time (measured here: a fixed loop took from 1x to 2.6x its usual time, in
+    # bursts), so the fastest round is the closest to the code's own cost. The medians
+    # are printed too.
+    ours_rounds = [r["ours_ms"] for r in rounds]
+    bare_rounds = [r["bare_ms"] for r in rounds]
+    ours_ms, bare_ms = min(ours_rounds), min(bare_rounds)
     served = rounds[0]["served"]
     result = {
         "benchmark": "telegram",
@@ -503,9 +508,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "passerelle_cpu_ms_per_update": round(ours_ms, 3),
         "bare_ptb_cpu_ms_per_update": round(bare_ms, 3),
         "ratio": round(ours_ms / bare_ms, 3) if bare_ms else None,
-        "round_ratios": [
-            round(r["ours_ms"] / r["bare_ms"], 3) if r["bare_ms"] else None for r in rounds
-        ],
+        "median_ratio": round(statistics.median(ours_rounds) / statistics.median(bare_rounds), 3)
+        if bare_ms
+        else None,
+        "passerelle_rounds_ms": [round(value, 3) for value in ours_rounds],
+        "bare_ptb_rounds_ms": [round(value, 3) for value in bare_rounds],
         "target_ratio": 0.5,
         # Bot API calls per update in the first round (getUpdates included): the bulk of
         # what either bot spends beyond its own code.
