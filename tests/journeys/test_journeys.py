@@ -24,6 +24,17 @@ def option_ids(chat: Chat) -> list[str]:
     return [o.id for r in chat.last if isinstance(r, Options) for o in r.all_options()]
 
 
+async def open_rights_card(chat: Chat, situation: str, topic: str, entry: str = "") -> None:
+    """My rights, a situation (not remembered), a topic, then its card: the first entry
+    starting with `entry` when the topic lists several."""
+    await chat.choose("menu:rights")
+    await chat.choose(f"rights:{situation}")
+    await chat.choose("remember:no")
+    await chat.choose(f"topics:{topic}")
+    if not cards(chat):
+        await chat.choose(f"choices:e-{entry}")
+
+
 @pytest.mark.parametrize("locale", ["fr", "en", "ar", "fa", "uk"])
 async def test_menu_lists_every_journey(chat: Chat, locale: str) -> None:
     await start(chat, locale)
@@ -35,12 +46,7 @@ async def test_menu_lists_every_journey(chat: Chat, locale: str) -> None:
 @pytest.mark.parametrize("locale", ["fr", "en", "ar", "fa", "ti"])
 async def test_rights_by_situation_to_a_card_with_last_checked(chat: Chat, locale: str) -> None:
     await start(chat, locale)
-    await chat.choose("menu:rights")
-    await chat.choose("rights:undocumented")
-    await chat.choose("remember:no")
-    await chat.choose("topics:health")
-    if not cards(chat):
-        await chat.choose("choices:e-health-ame")
+    await open_rights_card(chat, "undocumented", "health", "health-ame")
     card = cards(chat)[0]
     assert "2026" in (card.footer or "") or "۲۰۲۶" in (card.footer or "")
     ids = option_ids(chat)
@@ -195,12 +201,7 @@ async def test_every_journey_in_every_language(app: App, locale: str) -> None:
     chat = Chat(app, f"all-{locale}")
     await start(chat, locale)
     # My rights: a situation, a topic, a card with its date and a way home.
-    await chat.choose("menu:rights")
-    await chat.choose("rights:asylum-seeker")
-    await chat.choose("remember:no")
-    await chat.choose("topics:work")
-    if not cards(chat):
-        await chat.choose("choices:e-")
+    await open_rights_card(chat, "asylum-seeker", "work")
     assert cards(chat) and cards(chat)[0].footer
     # Learn French: the whole questionnaire to an outcome.
     await chat.say("/menu")
