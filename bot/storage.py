@@ -119,6 +119,10 @@ class TicketRow(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     locale: Mapped[str] = mapped_column(String(16))
     question: Mapped[str] = mapped_column(Text)
+    #: Why it was opened: a question the bot could not answer, a crisis, a request for a person.
+    kind: Mapped[str] = mapped_column(String(16), default="question", server_default="question")
+    #: Higher first in the agents' inbox (a crisis is above every question).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -363,8 +367,12 @@ class SqlConversations:
             raise StaleState()
         state.version = loaded + 1
 
-    async def open_ticket(self, person: Person, locale: str, question: str) -> int:
-        ticket = TicketRow(person_id=person.id, locale=locale, question=question)
+    async def open_ticket(
+        self, person: Person, locale: str, question: str, kind: str = "question", priority: int = 0
+    ) -> int:
+        ticket = TicketRow(
+            person_id=person.id, locale=locale, question=question, kind=kind, priority=priority
+        )
         self.session.add(ticket)
         await self.session.flush()
         return ticket.id

@@ -44,8 +44,14 @@ class Conversations(Protocol):
         """Put the replies in the outbox, in order; returns their outbox ids."""
         ...
 
-    async def open_ticket(self, person: Person, locale: str, question: str) -> int:
-        """Leave a question for an agent (the person asked for it); returns its number."""
+    async def open_ticket(
+        self, person: Person, locale: str, question: str, kind: str = "question", priority: int = 0
+    ) -> int:
+        """Leave a question for an agent (the person asked for it); returns its number.
+
+        `kind` says why ("question", "crisis", "person", "booking"); a higher `priority`
+        comes first in the agents' inbox.
+        """
         ...
 
     async def count_unanswered(self, locale: str) -> None:
