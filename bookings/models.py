@@ -17,24 +17,16 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from sqlbase import Base
 
-
-class BookingsBase(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+#: The one metadata of every table (`sqlbase`); the old name stays for readers.
+BookingsBase = Base
 
 
 class ServiceRow(BookingsBase):

@@ -92,7 +92,7 @@ async def build_app(
         log.warning("settings.default_locale.unknown")
     services = await build_services(database, retention_days=settings.booking_retention_days)
     engine = Engine(
-        store=SqlConversationStore(database.write_sessions),
+        store=SqlConversationStore(database),
         registry=build_registry(),
         catalogs=catalogs,
         default_locale=settings.default_locale,
@@ -103,6 +103,6 @@ async def build_app(
         settings=settings,
         database=database,
         engine=engine,
-        outbox=Outbox(database.sessions, database.write_sessions),
+        outbox=Outbox(database),
         catalogs=catalogs,
     )

@@ -89,13 +89,9 @@ class TurnTakingSession(AsyncSession):
             await self._turn.__aexit__(type_, value, traceback)
 
 
-def writer_of(sessions: async_sessionmaker[AsyncSession]) -> SqliteWriter | None:
-    """The SQLite writer behind writing sessions, if that is what they are."""
-    made = sessions.class_
-    return made.writer if issubclass(made, TurnTakingSession) else None
-
-
-def _writing_sessions(url: str, writer: SqliteWriter) -> async_sessionmaker[AsyncSession]:
+def _writing_sessions(
+    url: str, writer: SqliteWriter
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
     engine = create_async_engine(url, async_creator=writer.connect, poolclass=StaticPool)
 
     def begin(_connection: Connection) -> None:
@@ -105,7 +101,7 @@ def _writing_sessions(url: str, writer: SqliteWriter) -> async_sessionmaker[Asyn
 
     event.listen(engine.sync_engine, "begin", begin)
     session_class = type("WriterSession", (TurnTakingSession,), {"writer": writer})
-    return async_sessionmaker(engine, class_=session_class, expire_on_commit=False)
+    return engine, async_sessionmaker(engine, class_=session_class, expire_on_commit=False)
 
 
 def _in_memory(url: str) -> bool:
@@ -136,23 +132,16 @@ async def open_database(url: str, *, migrate_schema: bool = True) -> Database:
             url=url, engine=engine, sessions=sessions, write_sessions=sessions, write_engine=engine
         )
     writer = SqliteWriter(make_url(url).database or "")
-    write_sessions = _writing_sessions(url, writer)
+    write_engine, write_sessions = _writing_sessions(url, writer)
     # SQLAlchemy's first checkout sets the dialect up and ends with a ROLLBACK: done now, so
     # that it never lands inside a conversation unit begun on the connection.
-    async with engine_of(write_sessions).connect():
+    async with write_engine.connect():
         pass
     return Database(
         url=url,
         engine=engine,
         sessions=sessions,
         write_sessions=write_sessions,
-        write_engine=engine_of(write_sessions),
+        write_engine=write_engine,
         writer=writer,
     )
-
-
-def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    bind = sessions.kw.get("bind")
-    if not isinstance(bind, AsyncEngine):
-        raise TypeError("the sessions must be bound to an engine")
-    return bind

@@ -18,24 +18,16 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from sqlbase import Base
 
-
-class KnowledgeBase(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+#: The one metadata of every table (`sqlbase`); the old name stays for readers.
+KnowledgeBase = Base
 
 
 class EntryRow(KnowledgeBase):

@@ -22,9 +22,8 @@ from bot.storage import (
     SqlConversationStore,
     TicketRow,
     UnansweredCount,
-    decode_reply,
-    encode_reply,
 )
+from dialogs.codec import decode_reply, encode_reply
 from dialogs.ports import StaleState
 from dialogs.replies import Card, Media, MediaKind, Option, Options, RemoveOptions, Reply, Text
 from dialogs.state import ConversationState
@@ -68,7 +67,7 @@ async def count(database: Database, model: type) -> int:
 
 
 async def test_a_unit_keeps_what_it_wrote_and_the_orm_reads_it_back(database: Database) -> None:
-    store = SqlConversationStore(database.write_sessions)
+    store = SqlConversationStore(database)
     replies: list[Reply] = [
         Text("Élève ✓ مرحبا"),
         Options("Menu", ((Option("menu:x", "X"),),)),
@@ -120,7 +119,7 @@ async def test_a_unit_keeps_what_it_wrote_and_the_orm_reads_it_back(database: Da
 
 
 async def test_the_orm_session_of_a_step_commits_with_the_unit(database: Database) -> None:
-    store = SqlConversationStore(database.write_sessions)
+    store = SqlConversationStore(database)
     async with store.unit() as conversations:
         await conversations.claim_update("telegram", "t1")
         person = await conversations.person("telegram", "7")
@@ -137,7 +136,7 @@ async def test_the_orm_session_of_a_step_commits_with_the_unit(database: Databas
 
 
 async def test_a_failing_unit_leaves_nothing_behind(database: Database) -> None:
-    store = SqlConversationStore(database.write_sessions)
+    store = SqlConversationStore(database)
     with pytest.raises(RuntimeError):
         async with store.unit() as conversations:
             await conversations.claim_update("telegram", "f1")
@@ -154,7 +153,7 @@ async def test_a_failing_unit_leaves_nothing_behind(database: Database) -> None:
 
 
 async def test_a_state_saved_meanwhile_makes_the_later_save_stale(database: Database) -> None:
-    store = SqlConversationStore(database.write_sessions)
+    store = SqlConversationStore(database)
     async with store.unit() as conversations:
         person = await conversations.person("telegram", "5")
         await conversations.save_state(person, await conversations.state(person))
@@ -170,7 +169,7 @@ async def test_a_state_saved_meanwhile_makes_the_later_save_stale(database: Data
 
 
 async def test_units_of_many_people_at_once_all_commit(database: Database) -> None:
-    store = SqlConversationStore(database.write_sessions)
+    store = SqlConversationStore(database)
 
     async def one(n: int) -> None:
         async with store.unit() as conversations:
@@ -185,11 +184,11 @@ async def test_units_of_many_people_at_once_all_commit(database: Database) -> No
 
 
 async def test_sent_marks_are_kept(database: Database) -> None:
-    store = SqlConversationStore(database.write_sessions)
+    store = SqlConversationStore(database)
     async with store.unit() as conversations:
         person = await conversations.person("telegram", "3")
         ids = await conversations.queue(person, [Text("a"), Text("b")])
-    outbox = Outbox(database.sessions, database.write_sessions)
+    outbox = Outbox(database)
     now = dt.datetime.now(dt.UTC)
     assert [item[0] for item in await outbox.pending("telegram", now)] == ids
     await outbox.mark_sent(ids[:1])

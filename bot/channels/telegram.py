@@ -45,7 +45,6 @@ from typing import Any, Generic, TypeVar
 
 import aiohttp
 import orjson
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -65,7 +64,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import App
 from bot.channels.base import DeliveryError
-from bot.storage import Outbox, OutboxRow, decode_reply
+from bot.storage import Outbox
 from dialogs.framework import NAV_BACK, NAV_MENU
 from dialogs.i18n import N_
 from dialogs.incoming import (
@@ -1270,18 +1269,7 @@ class TelegramChannel:
             return self._kept.get(ref)
         if len(ref) > 18:
             return None
-        async with self.app.database.sessions() as session:
-            row = (
-                await session.execute(
-                    select(OutboxRow.reply, OutboxRow.platform_id).where(OutboxRow.id == int(ref))
-                )
-            ).first()
-        if row is None or row.platform_id != str(chat_id):
-            return None
-        try:
-            reply = decode_reply(row.reply)
-        except (ValueError, KeyError, TypeError):
-            return None
+        reply = await self.app.outbox.reply(int(ref), CHANNEL, str(chat_id))
         return reply if isinstance(reply, Options) else None
 
     # -- sending (outbound lane) ---------------------------------------------------------------------

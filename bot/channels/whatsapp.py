@@ -39,26 +39,26 @@ from typing import Any
 from weakref import WeakValueDictionary
 
 import httpx
-from sqlalchemy import DateTime, Integer, String, delete, or_, select, update
-from sqlalchemy import Text as SqlText
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
 from bot.channels.base import DeliveryError
+from bot.db import Database
 from bot.settings import WhatsAppTemplate
-from bot.storage import (
-    FORGET_HOOKS,
-    Base,
-    PersonRow,
-    SqlConversationStore,
-    decode_reply,
-    encode_reply,
+from bot.storage import Outbox, PersonRow
+from bot.storage.whatsapp import (
+    WhatsAppAlias,
+    WhatsAppContact,
+    WhatsAppInbound,
+    WhatsAppNotification,
+    WhatsAppPages,
 )
+from dialogs.codec import decode_reply, encode_reply
 from dialogs.engine import START_PAYLOAD
 from dialogs.i18n import N_, Catalogs
 from dialogs.incoming import (
@@ -887,67 +887,6 @@ def render(reply: Reply, labels: Labels) -> list[Outgoing]:
 # -- storage ------------------------------------------------------------------------------------
 
 
-class WhatsAppContact(Base):
-    """The 24-hour window: when the person last wrote."""
-
-    __tablename__ = "whatsapp_contacts"
-
-    platform_id: Mapped[str] = mapped_column(String(160), primary_key=True)
-    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class WhatsAppAlias(Base):
-    """Every id a person is known by (BSUID, phone number) -> the id people are keyed by."""
-
-    __tablename__ = "whatsapp_aliases"
-
-    alias: Mapped[str] = mapped_column(String(160), primary_key=True)
-    platform_id: Mapped[str] = mapped_column(String(160), index=True)
-
-
-class WhatsAppInbound(Base):
-    """Messages acknowledged to Meta and not yet handled; deleted once handled."""
-
-    __tablename__ = "whatsapp_inbound"
-
-    message_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    platform_id: Mapped[str] = mapped_column(String(160))
-    payload: Mapped[str] = mapped_column(SqlText)
-    locale_hint: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True
-    )
-
-
-class WhatsAppPages(Base):
-    """Long option lists shown a page at a time, by the key in their "more" row."""
-
-    __tablename__ = "whatsapp_pages"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    options: Mapped[str] = mapped_column(SqlText)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class WhatsAppNotification(Base):
-    """A free-form notification sent, until WhatsApp says whether it was delivered."""
-
-    __tablename__ = "whatsapp_notifications"
-
-    message_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    batch: Mapped[str] = mapped_column(String(64), index=True)
-    platform_id: Mapped[str] = mapped_column(String(160))
-    kind: Mapped[str] = mapped_column(String(64))
-    locale: Mapped[str] = mapped_column(String(16))
-    params: Mapped[str] = mapped_column(SqlText)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
 @dataclass(frozen=True)
 class QueuedMessage:
     message_id: str
@@ -968,14 +907,11 @@ class PendingNotification:
 class WhatsAppStore:
     """This channel's tables."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        write_sessions: async_sessionmaker[AsyncSession] | None = None,
-    ) -> None:
-        self.sessions = sessions
+    def __init__(self, database: Database, outbox: Outbox) -> None:
+        self.sessions = database.sessions
         #: For units that read then write (on SQLite they take the write lock at BEGIN).
-        self.write_sessions = write_sessions or sessions
+        self.write_sessions = database.write_sessions
+        self.outbox = outbox
 
     async def store_inbound(
         self, messages: Sequence[InboundMessage], now: dt.datetime
@@ -1135,10 +1071,6 @@ class WhatsAppStore:
             )
             return list(rows)
 
-    async def pending_count(self) -> int:
-        async with self.sessions() as session:
-            return len(list(await session.scalars(select(WhatsAppInbound.message_id))))
-
     async def last_inbound(self, platform_id: str) -> dt.datetime | None:
         async with self.sessions() as session:
             row = await session.get(WhatsAppContact, platform_id)
@@ -1176,12 +1108,8 @@ class WhatsAppStore:
 
     async def queue_page(self, platform_id: str, update_id: str, page: Options) -> int | None:
         """Record the "more" press and queue the page, in one unit; None for a duplicate."""
-        async with SqlConversationStore(self.write_sessions).unit() as conversations:
-            if not await conversations.claim_update(CHANNEL, update_id):
-                return None
-            person = await conversations.person(CHANNEL, platform_id)
-            ids = await conversations.queue(person, [page])
-            return ids[0]
+        ids = await self.outbox.queue(CHANNEL, platform_id, update_id, [page])
+        return ids[0] if ids else None
 
     async def remember_notification(
         self,
@@ -1238,24 +1166,6 @@ class WhatsAppStore:
                     WhatsAppNotification.created_at < now - NOTIFICATIONS_KEPT
                 )
             )
-
-
-async def _forget_whatsapp(session: AsyncSession, person_id: int) -> None:
-    """A person asked to be forgotten: their phone number and contact times go too."""
-    platform_id = await session.scalar(
-        select(PersonRow.platform_id).where(PersonRow.id == person_id, PersonRow.channel == CHANNEL)
-    )
-    if platform_id is None:
-        return
-    await session.execute(delete(WhatsAppAlias).where(WhatsAppAlias.platform_id == platform_id))
-    await session.execute(delete(WhatsAppContact).where(WhatsAppContact.platform_id == platform_id))
-    await session.execute(
-        delete(WhatsAppNotification).where(WhatsAppNotification.platform_id == platform_id)
-    )
-
-
-if _forget_whatsapp not in FORGET_HOOKS:
-    FORGET_HOOKS.append(_forget_whatsapp)
 
 
 # -- the Graph API ------------------------------------------------------------------------------
@@ -1411,7 +1321,7 @@ class WhatsAppChannel:
         self.settings = settings
         self.phone_number_id = settings.whatsapp_phone_number_id
         self.clock = clock or app.engine.clock
-        self.store = WhatsAppStore(app.database.sessions, app.database.write_sessions)
+        self.store = WhatsAppStore(app.database, app.outbox)
         self.api = GraphApi(
             settings.whatsapp_api_url,
             settings.whatsapp_phone_number_id,

@@ -8,12 +8,11 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bookings.models import BookingsBase
 from bot.storage import Base
-from knowledge.models import KnowledgeBase
 
 config = context.config
-target_metadata = [Base.metadata, KnowledgeBase.metadata, BookingsBase.metadata]
+#: Every table of every package: importing `bot.storage` registers them all.
+target_metadata = Base.metadata
 
 
 def run_on(connection: Connection) -> None:
