@@ -1,29 +1,8 @@
 """Booking requests: services offered at places, slots, bookings and their reminders.
 
-The domain only: no platform and nothing of the runtime (`bot`). The dialogs reach it
-through `BookingDesk` (in `dialogs.ports.Services.bookings`).
+The domain modules (`catalogue`, `states`, `views`, `refusals`, `notices`, `slots`,
+`calendar`, `reference`) know no database, no platform and nothing of the runtime
+(`bot`). The database lives in `bookings.models` and `bookings.store`, which only the
+runtime imports; the dialogs reach a booking unit through `dialogs.ports.Bookings`.
+See `bookings/README.md`.
 """
-
-from bookings.catalogue import Catalogue, ContactNeed, Mode, Service, load_catalogue
-from bookings.states import Action, InvalidTransition, Status
-from bookings.store import BookingDesk, BookingUnit, Refusal, Refused
-from bookings.views import Booked, BookingView, Contact, SlotView
-
-__all__ = [
-    "Action",
-    "Booked",
-    "BookingDesk",
-    "BookingUnit",
-    "BookingView",
-    "Catalogue",
-    "Contact",
-    "ContactNeed",
-    "InvalidTransition",
-    "Mode",
-    "Refusal",
-    "Refused",
-    "Service",
-    "SlotView",
-    "Status",
-    "load_catalogue",
-]

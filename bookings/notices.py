@@ -1,8 +1,9 @@
 """Messages a booking sends on its own: what agents did, and reminders before it.
 
-A notice is stored as a kind and parameters (a snapshot of the booking when it was
-written), due at a time. It is rendered in the person's language only when it goes, by
-the runtime's job runner, and each channel delivers it its own way.
+A notice is stored (`bookings/store/reminders.py`) as a kind and parameters (a snapshot
+of the booking when it was written), due at a time. It is rendered in the person's
+language only when it goes, by the runtime's job runner, and each channel delivers it
+its own way.
 """
 
 from __future__ import annotations
@@ -10,14 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bookings.models import BookingRow, NotificationRow
 from bookings.states import Status
-from bookings.views import BookingView, aware, utc
+from bookings.views import BookingView, aware
 
 
 class NoticeKind(StrEnum):
@@ -38,6 +35,25 @@ REMINDER_LEADS: dict[NoticeKind, dt.timedelta] = {
     NoticeKind.TWO_HOURS: dt.timedelta(hours=2),
 }
 REMINDERS = frozenset(REMINDER_LEADS)
+
+
+class AboutBooking(Protocol):
+    """What a notice snapshots of a booking (a stored row or a view)."""
+
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def service_id(self) -> str: ...
+
+    @property
+    def place_id(self) -> str | None: ...
+
+    @property
+    def starts_at(self) -> dt.datetime | None: ...
+
+    @property
+    def ends_at(self) -> dt.datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -82,9 +98,7 @@ class Notice:
         )
 
     @classmethod
-    def about(
-        cls, kind: NoticeKind, booking: BookingRow | BookingView, reason: str | None = None
-    ) -> Notice:
+    def about(cls, kind: NoticeKind, booking: AboutBooking, reason: str | None = None) -> Notice:
         return cls(
             kind=kind,
             reference=booking.reference,
@@ -115,54 +129,3 @@ def still_worth_sending(notice: Notice, booking: BookingView | None, now: dt.dat
     if notice.kind in (NoticeKind.CONFIRMED, NoticeKind.MOVED):
         return booking is not None and booking.is_open
     return True
-
-
-def add_notice(
-    session: AsyncSession,
-    person_id: int,
-    notice: Notice,
-    booking_id: int | None,
-    now: dt.datetime,
-    due_at: dt.datetime | None = None,
-) -> None:
-    session.add(
-        NotificationRow(
-            person_id=person_id,
-            kind=notice.kind.value,
-            params=notice.params(),
-            booking_id=booking_id,
-            due_at=utc(due_at or now),
-            created_at=utc(now),
-            attempts=0,
-        )
-    )
-
-
-async def void_reminders(session: AsyncSession, booking_id: int, now: dt.datetime) -> None:
-    await session.execute(
-        update(NotificationRow)
-        .where(
-            NotificationRow.booking_id == booking_id,
-            NotificationRow.kind.in_([kind.value for kind in REMINDERS]),
-            NotificationRow.sent_at.is_(None),
-            NotificationRow.voided_at.is_(None),
-        )
-        .values(voided_at=utc(now))
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def schedule_reminders(session: AsyncSession, booking: BookingRow, now: dt.datetime) -> None:
-    """Reminders for a confirmed booking at its current time; earlier ones are withdrawn."""
-    await void_reminders(session, booking.id, now)
-    if booking.status != Status.CONFIRMED.value or booking.person_id is None:
-        return
-    if booking.starts_at is None:
-        return
-    starts_at = aware(booking.starts_at)
-    for kind, lead in REMINDER_LEADS.items():
-        due_at = starts_at - lead
-        if due_at > now:
-            add_notice(
-                session, booking.person_id, Notice.about(kind, booking), booking.id, now, due_at
-            )

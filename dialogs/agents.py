@@ -17,13 +17,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from itertools import groupby
 
 from bookings.reference import normalise_reference, parse_number
+from bookings.refusals import Refusal, Refused, agent_actor
 from bookings.slots import PlanError, paris, parse_command, parse_date, parse_time
 from bookings.states import InvalidTransition, Status
-from bookings.store import BookingDesk, BookingUnit, Refusal, Refused, agent_actor
 from bookings.views import AgentLine, BookingView, SlotView, paris_day
 from dialogs.appointments import Wording
 from dialogs.framework import CommandFn, Context, Dialog, Outcome, Step, go, option, stay
 from dialogs.i18n import N_
+from dialogs.ports import Bookings
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import Role, StepData
 
@@ -85,19 +86,15 @@ def expired_button(ctx: Context) -> Outcome:
     return go("menu", Text(ctx.t("This button has expired. Here is the menu.")))
 
 
-def _desk(ctx: Context) -> BookingDesk | None:
-    return ctx.services.bookings
-
-
-def _unit(ctx: Context, desk: BookingDesk) -> BookingUnit:
-    return desk.within(ctx.conversations)
+def _desk(ctx: Context) -> Bookings | None:
+    return ctx.conversations.bookings()
 
 
 def _actor(ctx: Context) -> str:
     return agent_actor(ctx.person.id)
 
 
-AgentCommand = Callable[[Context, BookingDesk, list[str]], Awaitable[Outcome]]
+AgentCommand = Callable[[Context, Bookings, list[str]], Awaitable[Outcome]]
 
 
 def guarded(handler: AgentCommand) -> CommandFn:
@@ -115,18 +112,17 @@ def guarded(handler: AgentCommand) -> CommandFn:
 # -- the lists -------------------------------------------------------------------------------
 
 
-async def _lines(ctx: Context, desk: BookingDesk, view: AgentView) -> tuple[str, list[AgentLine]]:
-    unit = _unit(ctx, desk)
+async def _lines(ctx: Context, desk: Bookings, view: AgentView) -> tuple[str, list[AgentLine]]:
     today = paris_day(ctx.now)
     if view.showing == "waiting":
-        return ctx.t("📨 Requests waiting for an answer"), await unit.waiting()
+        return ctx.t("📨 Requests waiting for an answer"), await desk.waiting()
     if view.showing == "upcoming":
         start = paris(today, dt.time())
         end = paris(today + dt.timedelta(days=view.days), dt.time())
         heading = ctx.t("📋 The next {days} days", days=ctx.t.number(view.days))
-        return heading, await unit.agenda(start, end)
+        return heading, await desk.agenda(start, end)
     heading = ctx.t("📋 Today, {date}", date=ctx.t.date(today, "full"))
-    return heading, await unit.day(today)
+    return heading, await desk.day(today)
 
 
 async def show_list(ctx: Context) -> Sequence[Reply]:
@@ -217,18 +213,18 @@ async def _open_list(ctx: Context, kind: str, days: int = UPCOMING_DAYS) -> Outc
     return go("ag-list", replace=ctx.state.step == "ag-list")
 
 
-async def today(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def today(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     return await _open_list(ctx, "today")
 
 
-async def upcoming(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def upcoming(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     days = parse_number(words[0]) if words else UPCOMING_DAYS
     if days is None or not 1 <= days <= MAX_DAYS:
         return stay(Text(ctx.t("Usage: /upcoming [number of days, 1 to 60]")))
     return await _open_list(ctx, "upcoming", days)
 
 
-async def requests(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def requests(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     return await _open_list(ctx, "waiting")
 
 
@@ -240,17 +236,16 @@ async def show_booking(ctx: Context) -> Sequence[Reply]:
     if not is_agent(ctx) or desk is None:
         return [Text(ctx.t("This button has expired. Here is the menu."))]
     reference = ctx.data(AgentView).reference
-    unit = _unit(ctx, desk)
-    booking = await unit.booking(reference)
+    booking = await desk.booking(reference)
     if booking is None:
         return [Text(ctx.t("No booking has the reference {reference}.", reference=reference))]
     words = Wording(ctx.t, ctx.services.library, desk.catalogue)
     card = await words.card(booking)
-    contact = await unit.contact(booking.id)
+    contact = await desk.contact(booking.id)
     history = [
         f"{ctx.t.datetime(event.at, 'short')} · {event.action.value} → {event.to_status.value} · {event.by}"
         + (f" · {event.note}" if event.note else "")
-        for event in await unit.history(reference)
+        for event in await desk.history(reference)
     ]
     lines = [card.title, card.body]
     if contact is not None and contact.name:
@@ -305,7 +300,7 @@ async def press_booking(ctx: Context, value: str) -> Outcome | None:
 
 async def _act(
     ctx: Context,
-    desk: BookingDesk,
+    desk: Bookings,
     reference: str,
     action: str,
     reason: str | None = None,
@@ -314,21 +309,20 @@ async def _act(
     place_id: str | None = None,
 ) -> Outcome:
     """Apply an agent's decision to a booking; the person is told by the jobs."""
-    unit = _unit(ctx, desk)
     by, now = _actor(ctx), ctx.now
     try:
         if action == "confirm":
-            booking = await unit.confirm(
+            booking = await desk.confirm(
                 reference, by=by, now=now, starts_at=starts_at, minutes=minutes, place_id=place_id
             )
         elif action == "decline":
-            booking = await unit.decline(reference, by=by, now=now, reason=reason)
+            booking = await desk.decline(reference, by=by, now=now, reason=reason)
         elif action == "cancel":
-            booking = await unit.cancel(reference, by=by, now=now, reason=reason)
+            booking = await desk.cancel(reference, by=by, now=now, reason=reason)
         elif action == "attended":
-            booking = await unit.attended(reference, by=by, now=now)
+            booking = await desk.attended(reference, by=by, now=now)
         elif action == "noshow":
-            booking = await unit.no_show(reference, by=by, now=now)
+            booking = await desk.no_show(reference, by=by, now=now)
         else:
             raise ValueError(action)
     except Refused as refused:
@@ -411,7 +405,7 @@ async def text_reason(ctx: Context, text: str) -> Outcome:
     return await _with_reason(ctx, desk, " ".join(text.split())[:500] or None)
 
 
-async def _with_reason(ctx: Context, desk: BookingDesk, reason: str | None) -> Outcome:
+async def _with_reason(ctx: Context, desk: Bookings, reason: str | None) -> Outcome:
     view = ctx.data(AgentView)
     if view.pending == "slot":
         return await _cancel_slot(ctx, desk, view.slot, reason)
@@ -431,7 +425,7 @@ def _usage(ctx: Context, usage: str) -> Outcome:
     return stay(Text(ctx.t("Usage: {usage}", usage=usage)))
 
 
-async def booking_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def booking_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     reference = _reference(words)
     if reference is None:
         return _usage(ctx, "/booking REF")
@@ -457,7 +451,7 @@ def _time_words(words: list[str]) -> tuple[dt.datetime, int | None, str | None]:
     return starts_at, minutes, place
 
 
-async def confirm_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def confirm_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     reference = _reference(words)
     usage = "/confirm REF [YYYY-MM-DD HH:MM [MINUTES] [PLACE]]"
     if reference is None or len(words) not in (1, 3, 4, 5):
@@ -473,14 +467,14 @@ async def confirm_command(ctx: Context, desk: BookingDesk, words: list[str]) -> 
     )
 
 
-async def decline_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def decline_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     reference = _reference(words)
     if reference is None or len(words) < 2:
         return _usage(ctx, "/decline REF REASON")
     return await _act(ctx, desk, reference, "decline", reason=" ".join(words[1:])[:500])
 
 
-async def cancel_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def cancel_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     reference = _reference(words)
     if reference is None:
         return _usage(ctx, "/cancel REF [REASON]")
@@ -488,34 +482,33 @@ async def cancel_command(ctx: Context, desk: BookingDesk, words: list[str]) -> O
     return await _act(ctx, desk, reference, "cancel", reason=reason)
 
 
-async def attended_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def attended_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     reference = _reference(words)
     if reference is None:
         return _usage(ctx, "/attended REF")
     return await _act(ctx, desk, reference, "attended")
 
 
-async def noshow_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def noshow_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     reference = _reference(words)
     if reference is None:
         return _usage(ctx, "/noshow REF")
     return await _act(ctx, desk, reference, "noshow")
 
 
-async def move_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def move_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     """To another slot (`/move REF 42`), or a request to another time (`/move REF DATE TIME`)."""
     reference = _reference(words)
     usage = "/move REF SLOT  |  /move REF YYYY-MM-DD HH:MM [MINUTES]"
     if reference is None or len(words) not in (2, 3, 4):
         return _usage(ctx, usage)
-    unit = _unit(ctx, desk)
     try:
         slot_id = parse_number(words[1]) if len(words) == 2 else None
         if slot_id is not None:
-            booking = await unit.move(reference, slot_id, by=_actor(ctx), now=ctx.now)
+            booking = await desk.move(reference, slot_id, by=_actor(ctx), now=ctx.now)
         elif len(words) >= 3:
             starts_at, minutes, _place = _time_words(words[1:])
-            booking = await unit.retime(
+            booking = await desk.retime(
                 reference, starts_at, by=_actor(ctx), now=ctx.now, minutes=minutes
             )
         else:
@@ -553,7 +546,7 @@ SLOTS_USAGE = (
 )
 
 
-async def slots_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def slots_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     if not words:
         return go("ag-slots", replace=ctx.state.step == "ag-slots")
     verb, rest = words[0].lower(), words[1:]
@@ -565,10 +558,10 @@ async def slots_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Ou
     return stay(Text("\n".join(ctx.t("Usage: {usage}", usage=usage) for usage in SLOTS_USAGE)))
 
 
-async def _add_slots(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def _add_slots(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     try:
         plans = parse_command(words)
-        added = await _unit(ctx, desk).add_slots(plans, by=_actor(ctx), now=ctx.now)
+        added = await desk.add_slots(plans, by=_actor(ctx), now=ctx.now)
     except PlanError as error:
         return stay(Text(f"⚠️ {error}"))
     text = ctx.t(
@@ -579,13 +572,9 @@ async def _add_slots(ctx: Context, desk: BookingDesk, words: list[str]) -> Outco
     return go("ag-slots", Text(text), replace=ctx.state.step == "ag-slots")
 
 
-async def _cancel_slot(
-    ctx: Context, desk: BookingDesk, slot_id: int, reason: str | None
-) -> Outcome:
+async def _cancel_slot(ctx: Context, desk: Bookings, slot_id: int, reason: str | None) -> Outcome:
     try:
-        cancelled = await _unit(ctx, desk).cancel_slot(
-            slot_id, by=_actor(ctx), now=ctx.now, reason=reason
-        )
+        cancelled = await desk.cancel_slot(slot_id, by=_actor(ctx), now=ctx.now, reason=reason)
     except Refused as refused:
         return stay(Text(_refusal(ctx, refused.reason, str(slot_id))))
     view = ctx.data(AgentView)
@@ -604,7 +593,7 @@ async def show_slots(ctx: Context) -> Sequence[Reply]:
     if not is_agent(ctx) or desk is None:
         return [Text(ctx.t("This button has expired. Here is the menu."))]
     today = paris_day(ctx.now)
-    slots = await _unit(ctx, desk).slots_between(
+    slots = await desk.slots_between(
         ctx.now, paris(today + dt.timedelta(days=SLOTS_SHOWN_DAYS), dt.time())
     )
     lines = [ctx.t("🗓️ Open slots, the next {days} days", days=ctx.t.number(SLOTS_SHOWN_DAYS))]
@@ -640,7 +629,7 @@ async def press_slots(ctx: Context, value: str) -> Outcome | None:
 # -- help ----------------------------------------------------------------------------------------
 
 
-async def help_command(ctx: Context, desk: BookingDesk, words: list[str]) -> Outcome:
+async def help_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     lines = [
         ctx.t("🧑‍💼 Agents' commands"),
         "/today · /upcoming [DAYS] · /requests · /booking REF",

@@ -2,7 +2,7 @@
 move and cancel one's appointments. Also how a booking reads in a person's language —
 the confirmation card, the calendar file and the notifications the jobs send later.
 
-The booking itself is written in the transaction of the update (`BookingDesk.within`), so
+The booking itself is written in the transaction of the update (`Conversations.bookings`), so
 it commits with the conversation or not at all; a "confirm" button carries a token, so a
 second press books nothing more.
 """
@@ -18,13 +18,13 @@ from bookings.calendar import MIME_TYPE, CalendarEntry, filename, ics
 from bookings.catalogue import Catalogue, ContactNeed, Mode, Service, places_of
 from bookings.notices import Notice, NoticeKind
 from bookings.reference import new_request_key, parse_number
+from bookings.refusals import PERSON, Refusal, Refused
 from bookings.states import InvalidTransition, Status
-from bookings.store import PERSON, BookingDesk, BookingUnit, Refusal, Refused
 from bookings.views import PARIS, BookingView, Contact, SlotView, paris_day
 from dialogs.documents import open_checklist
 from dialogs.framework import Context, Dialog, Outcome, Step, go, go_back, option, stay
 from dialogs.i18n import N_, Translator, isolate_reply
-from dialogs.ports import Library
+from dialogs.ports import Bookings, Library
 from dialogs.replies import Card, Media, MediaKind, Option, Options, Reply, Text
 from dialogs.state import StepData
 from knowledge.views import PlaceView
@@ -212,7 +212,7 @@ class Wording:
         return replies
 
 
-def wording(ctx: Context, desk: BookingDesk) -> Wording:
+def wording(ctx: Context, desk: Bookings) -> Wording:
     return Wording(ctx.t, ctx.services.library, desk.catalogue)
 
 
@@ -310,12 +310,8 @@ async def _notice_replies(
 # -- the steps -------------------------------------------------------------------------------
 
 
-def _desk(ctx: Context) -> BookingDesk | None:
-    return ctx.services.bookings
-
-
-def _unit(ctx: Context, desk: BookingDesk) -> BookingUnit:
-    return desk.within(ctx.conversations)
+def _desk(ctx: Context) -> Bookings | None:
+    return ctx.conversations.bookings()
 
 
 def _unavailable(ctx: Context) -> list[Reply]:
@@ -336,7 +332,7 @@ async def show_services(ctx: Context) -> Sequence[Reply]:
     if desk is None:
         return _unavailable(ctx)
     rows: list[tuple[Option, ...]] = []
-    mine = await _unit(ctx, desk).mine(ctx.person.id, ctx.now)
+    mine = await desk.mine(ctx.person.id, ctx.now)
     open_count = sum(1 for booking in mine if booking.is_open)
     if mine:
         label = ctx.t("🗓️ My appointments ({count})", count=ctx.t.number(open_count))
@@ -426,7 +422,7 @@ async def press_places(ctx: Context, value: str) -> Outcome | None:
     return go("bk-day" if service.mode is Mode.SLOTS else "bk-review")
 
 
-async def _heading(ctx: Context, desk: BookingDesk, flow: BookingFlow) -> str:
+async def _heading(ctx: Context, desk: Bookings, flow: BookingFlow) -> str:
     words = wording(ctx, desk)
     title = await words.service_title(flow.service)
     place = await words.place(flow.service, flow.place)
@@ -442,7 +438,7 @@ async def show_days(ctx: Context) -> Sequence[Reply]:
     if desk is None or not flow.service or not flow.place:
         return _unavailable(ctx)
     after = dt.date.fromisoformat(flow.after) if flow.after else None
-    firsts = await _unit(ctx, desk).free_days(
+    firsts = await desk.free_days(
         flow.service, flow.place, ctx.now, after_day=after, limit=MAX_DAYS
     )
     heading = await _heading(ctx, desk, flow)
@@ -468,7 +464,7 @@ async def show_days(ctx: Context) -> Sequence[Reply]:
 
 
 def _other_place_rows(
-    ctx: Context, desk: BookingDesk, flow: BookingFlow
+    ctx: Context, desk: Bookings, flow: BookingFlow
 ) -> tuple[tuple[Option, ...], ...]:
     service = desk.catalogue.get(flow.service)
     if service is None or len(service.places) < 2 or flow.moving:
@@ -481,7 +477,7 @@ async def _slot_of(ctx: Context, text: str) -> SlotView | None:
     slot_id = parse_number(text)
     if desk is None or slot_id is None:
         return None
-    return await _unit(ctx, desk).slot(slot_id)
+    return await desk.slot(slot_id)
 
 
 async def press_days(ctx: Context, value: str) -> Outcome | None:
@@ -513,9 +509,7 @@ async def show_times(ctx: Context) -> Sequence[Reply]:
     if desk is None or not flow.day:
         return _unavailable(ctx)
     day = dt.date.fromisoformat(flow.day)
-    slots = await _unit(ctx, desk).free_slots(
-        flow.service, flow.place, ctx.now, on=day, limit=MAX_TIMES
-    )
+    slots = await desk.free_slots(flow.service, flow.place, ctx.now, on=day, limit=MAX_TIMES)
     heading = "\n".join([await _heading(ctx, desk, flow), f"🗓️ {ctx.t.date(day, 'full')}"])
     rows = [
         (option(str(slot.id), f"🕑 {ctx.t.time(slot.starts_at)} – {ctx.t.time(slot.ends_at)}"),)
@@ -563,7 +557,7 @@ async def show_review(ctx: Context) -> Sequence[Reply]:
     ctx.keep(flow)
     words = wording(ctx, desk)
     lines = [await _heading(ctx, desk, flow)]
-    slot = await _unit(ctx, desk).slot(flow.slot) if flow.slot else None
+    slot = await desk.slot(flow.slot) if flow.slot else None
     if service.mode is Mode.SLOTS and slot is not None:
         lines.append("🗓️ " + words.when(slot.starts_at, slot.ends_at))
     elif service.by_request:
@@ -580,7 +574,7 @@ async def show_review(ctx: Context) -> Sequence[Reply]:
             ctx.t(
                 "It is kept apart from our conversation, and erased {days} days after the "
                 "appointment.",
-                days=ctx.t.number(desk.rules.retention.days),
+                days=ctx.t.number(desk.retention.days),
             )
         )
         yes = ctx.t("✅ I agree, continue")
@@ -619,9 +613,9 @@ async def press_review(ctx: Context, value: str) -> Outcome | None:
     return await _book(ctx, desk, service, flow, None)
 
 
-async def _earlier_press(ctx: Context, desk: BookingDesk, key: str) -> Outcome:
+async def _earlier_press(ctx: Context, desk: Bookings, key: str) -> Outcome:
     """A "confirm" of an earlier review: it booked already (say which), or it is stale."""
-    booking = await _unit(ctx, desk).by_request_key(ctx.person.id, key)
+    booking = await desk.by_request_key(ctx.person.id, key)
     if booking is not None:
         ctx.keep(BookingFlow(done=booking.reference))
         return go("bk-done", Text(ctx.t("This was already booked.")), replace=True)
@@ -682,12 +676,12 @@ def read_contact(need: ContactNeed, text: str) -> Contact | None:
 
 async def _book(
     ctx: Context,
-    desk: BookingDesk,
+    desk: Bookings,
     service: Service,
     flow: BookingFlow,
     contact: Contact | None,
 ) -> Outcome:
-    unit = _unit(ctx, desk)
+    unit = desk
     try:
         if flow.moving:
             booking = await unit.move(
@@ -749,9 +743,7 @@ def _refused(ctx: Context, refused: Refused) -> Outcome:
 async def show_done(ctx: Context) -> Sequence[Reply]:
     desk = _desk(ctx)
     reference = ctx.data(BookingFlow).done
-    booking = (
-        await _unit(ctx, desk).booking(reference, ctx.person.id) if desk and reference else None
-    )
+    booking = await desk.booking(reference, ctx.person.id) if desk and reference else None
     if desk is None or booking is None:
         return _unavailable(ctx)
     replies = await wording(ctx, desk).confirmation(booking, ctx.now)
@@ -778,7 +770,7 @@ async def show_mine(ctx: Context) -> Sequence[Reply]:
     if desk is None:
         return _unavailable(ctx)
     words = wording(ctx, desk)
-    mine = await _unit(ctx, desk).mine(ctx.person.id, ctx.now)
+    mine = await desk.mine(ctx.person.id, ctx.now)
     if not mine:
         return [
             Options(
@@ -825,7 +817,7 @@ async def _viewed(ctx: Context, reference: str | None = None) -> BookingView | N
     reference = reference or ctx.data(Viewing).reference
     if desk is None or not reference:
         return None
-    return await _unit(ctx, desk).booking(reference, ctx.person.id)
+    return await desk.booking(reference, ctx.person.id)
 
 
 async def show_one(ctx: Context) -> Sequence[Reply]:
@@ -897,9 +889,7 @@ async def press_cancel(ctx: Context, value: str) -> Outcome | None:
     if action != "yes" or desk is None:
         return None
     try:
-        booking = await _unit(ctx, desk).cancel(
-            reference, by=PERSON, now=ctx.now, person_id=ctx.person.id
-        )
+        booking = await desk.cancel(reference, by=PERSON, now=ctx.now, person_id=ctx.person.id)
     except Refused as refused:
         if refused.reason is Refusal.PAST:
             return go(

@@ -193,7 +193,7 @@ async def show_result(ctx: Context) -> Sequence[Reply]:
         badges=badges,
     )
     rows: list[tuple[Option, ...]] = []
-    desk = ctx.services.bookings
+    desk = ctx.conversations.bookings()
     if desk is not None and desk.catalogue.for_entry(EIF_FEL_ENTRY):
         rows.append((option("book", ctx.t("📅 Ask for an evaluation")),))
     rows += [

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bookings.store import BookingDesk
+from bookings.catalogue import Catalogue
+from bookings.slots import SlotPlan
+from bookings.views import (
+    AgentLine,
+    Booked,
+    BookingView,
+    Contact,
+    EventView,
+    SlotCancelled,
+    SlotsAdded,
+    SlotView,
+)
 from dialogs.replies import Reply
 from dialogs.state import ConversationState, Person
 from knowledge.orientation import OrientationRules
@@ -17,6 +29,154 @@ from knowledge.views import LocalizedEntry
 
 class StaleState(Exception):
     """Another update for the same person saved first; the handling is retried."""
+
+
+class Bookings(Protocol):
+    """The booking desk as the journeys and the agents' commands use it, in the
+    transaction of the update being handled (`Conversations.bookings`).
+
+    A refusal is raised as `bookings.refusals.Refused`, a transition the state machine
+    forbids as `bookings.states.InvalidTransition`. Every `now` is the caller's clock.
+    """
+
+    @property
+    def catalogue(self) -> Catalogue: ...
+
+    @property
+    def retention(self) -> dt.timedelta:
+        """How long after an appointment (or its closing) its contact data is kept."""
+        ...
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def slot(self, slot_id: int) -> SlotView | None: ...
+
+    async def free_slots(
+        self,
+        service_id: str,
+        place_id: str,
+        now: dt.datetime,
+        *,
+        on: dt.date | None = ...,
+        limit: int = ...,
+    ) -> list[SlotView]:
+        """Slots ahead with a free seat, soonest first; `on` keeps one Paris day."""
+        ...
+
+    async def free_days(
+        self,
+        service_id: str,
+        place_id: str,
+        now: dt.datetime,
+        *,
+        after_day: dt.date | None = ...,
+        limit: int = ...,
+    ) -> list[SlotView]:
+        """The first free slot of each of the next days that have one (Paris days)."""
+        ...
+
+    async def booking(self, reference: str, person_id: int | None = ...) -> BookingView | None:
+        """A booking by its reference; with `person_id`, only if it is theirs."""
+        ...
+
+    async def by_request_key(self, person_id: int, request_key: str) -> BookingView | None: ...
+
+    async def mine(self, person_id: int, now: dt.datetime) -> list[BookingView]:
+        """The person's open bookings, soonest first, then those closed lately."""
+        ...
+
+    async def contact(self, booking_id: int) -> Contact | None: ...
+
+    async def history(self, reference: str) -> list[EventView]: ...
+
+    async def day(self, day: dt.date) -> list[AgentLine]: ...
+
+    async def agenda(self, start: dt.datetime, end: dt.datetime) -> list[AgentLine]: ...
+
+    async def waiting(self) -> list[AgentLine]:
+        """Requests an agent has to answer, oldest first."""
+        ...
+
+    async def slots_between(
+        self, start: dt.datetime, end: dt.datetime, service_id: str | None = ...
+    ) -> list[SlotView]: ...
+
+    # -- the person's transitions (cancel and move serve the agents too) -------------------
+
+    async def request(
+        self,
+        *,
+        person_id: int,
+        locale: str,
+        service_id: str,
+        request_key: str,
+        now: dt.datetime,
+        slot_id: int | None = ...,
+        place_id: str | None = ...,
+        contact: Contact | None = ...,
+        by: str = ...,
+    ) -> Booked:
+        """Book a slot or ask for a time; the same `request_key` twice books once."""
+        ...
+
+    async def cancel(
+        self,
+        reference: str,
+        *,
+        by: str,
+        now: dt.datetime,
+        person_id: int | None = ...,
+        reason: str | None = ...,
+    ) -> BookingView: ...
+
+    async def move(
+        self,
+        reference: str,
+        slot_id: int,
+        *,
+        by: str,
+        now: dt.datetime,
+        person_id: int | None = ...,
+    ) -> BookingView: ...
+
+    # -- the agents' transitions and slots --------------------------------------------------
+
+    async def confirm(
+        self,
+        reference: str,
+        *,
+        by: str,
+        now: dt.datetime,
+        starts_at: dt.datetime | None = ...,
+        minutes: int | None = ...,
+        place_id: str | None = ...,
+    ) -> BookingView: ...
+
+    async def retime(
+        self,
+        reference: str,
+        starts_at: dt.datetime,
+        *,
+        by: str,
+        now: dt.datetime,
+        minutes: int | None = ...,
+    ) -> BookingView: ...
+
+    async def decline(
+        self, reference: str, *, by: str, now: dt.datetime, reason: str | None
+    ) -> BookingView: ...
+
+    async def attended(self, reference: str, *, by: str, now: dt.datetime) -> BookingView: ...
+
+    async def no_show(self, reference: str, *, by: str, now: dt.datetime) -> BookingView: ...
+
+    async def add_slots(
+        self, plans: Sequence[SlotPlan], *, by: str, now: dt.datetime
+    ) -> SlotsAdded: ...
+
+    async def cancel_slot(
+        self, slot_id: int, *, by: str, now: dt.datetime, reason: str | None = ...
+    ) -> SlotCancelled: ...
 
 
 class Conversations(Protocol):
@@ -56,6 +216,11 @@ class Conversations(Protocol):
 
     async def count_unanswered(self, locale: str) -> None:
         """Count a question the knowledge base could not answer, per locale and day."""
+        ...
+
+    def bookings(self) -> Bookings | None:
+        """The booking desk in this unit's transaction, so that what a step books commits
+        with the conversation or not at all; None when the runtime has no bookings."""
         ...
 
 
@@ -104,5 +269,3 @@ class Services:
     library: Library
     search: Searcher = field(default_factory=NoSearch)
     orientation: OrientationRules | None = None
-    #: Appointments: services, slots and bookings (None when the runtime has none).
-    bookings: BookingDesk | None = None

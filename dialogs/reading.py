@@ -108,7 +108,7 @@ async def card_options(ctx: Context, entry: LocalizedEntry) -> tuple[tuple[Optio
         rows.append((option(f"check.{slug}", ctx.t("☑️ Documents to bring")),))
     if entry.places:
         rows.append((option(f"near.{slug}", ctx.t("📍 Places near me")),))
-    desk = ctx.services.bookings
+    desk = ctx.conversations.bookings()
     if desk is not None and desk.catalogue.for_entry(slug):
         rows.append((option(f"book.{slug}", ctx.t("📅 Book")),))
     for slug in entry.related[:MAX_RELATED]:

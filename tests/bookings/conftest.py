@@ -59,7 +59,7 @@ async def app(settings: Settings, clock: Clock) -> AsyncIterator[App]:
 
 @pytest.fixture
 def desk(app: App) -> BookingDesk:
-    found = app.engine.services.bookings
+    found = app.bookings
     assert found is not None
     return found
 

@@ -33,7 +33,7 @@ async def postgres_app(postgres_url: str, clock: Clock) -> AsyncIterator[App]:
 
 
 async def _race(app: App, clock: Clock) -> None:
-    desk = app.engine.services.bookings
+    desk = app.bookings
     assert isinstance(desk, BookingDesk)
     [slot] = await open_slots(desk, clock, [paris(10, 9)], capacity=PLACES)
     people = [await person(app, f"racer-{n}") for n in range(TASKS)]
@@ -83,7 +83,7 @@ async def test_capacity_holds_under_200_concurrent_requests_on_postgresql(
 
 async def _double_press(app: App, clock: Clock) -> None:
     """The same request sent by many tasks at once (presses, redeliveries) books once."""
-    desk = app.engine.services.bookings
+    desk = app.bookings
     assert isinstance(desk, BookingDesk)
     [slot] = await open_slots(desk, clock, [paris(10, 9)], capacity=PLACES)
     who = await person(app, "presser")
@@ -120,7 +120,7 @@ async def test_200_people_pressing_confirm_through_the_engine_get_10_places(
     app: App, clock: Clock
 ) -> None:
     """The same race through the whole way of a message: one transaction per update."""
-    desk = app.engine.services.bookings
+    desk = app.bookings
     assert isinstance(desk, BookingDesk)
     [slot] = await open_slots(desk, clock, [paris(10, 9)], capacity=PLACES)
 
@@ -145,7 +145,7 @@ async def test_200_people_pressing_confirm_through_the_engine_get_10_places(
 
 async def _two_agents(app: App, clock: Clock) -> None:
     """Confirm and decline pressed by two agents at the same moment: one decision stands."""
-    desk = app.engine.services.bookings
+    desk = app.bookings
     assert isinstance(desk, BookingDesk)
     [slot] = await open_slots(
         desk, clock, [paris(10, 9)], service="mental-health", place="centre-primo-levi"

@@ -197,7 +197,7 @@ async def test_one_open_booking_per_service_unless_the_service_allows_several(
     app: App, clock: Clock, tmp_path: Path
 ) -> None:
     eve = await person(app, "eve")
-    strict = app.engine.services.bookings
+    strict = app.bookings
     assert strict is not None
     slots = await open_slots(strict, clock, [paris(10, 9), paris(11, 9)])
     first = await _book(strict, clock, eve, slots[0].id, "legal-aid", "a")
