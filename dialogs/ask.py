@@ -15,68 +15,15 @@ from dialogs.i18n import N_
 from dialogs.reading import open_entry
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import StepData
+from knowledge import locales
 
 EMERGENCY_ENTRY = "emergency-numbers"
 MAX_RESULTS = 3
 MAX_QUESTION_CHARS = 1000
 
-#: Typed alone, these open the emergency numbers: numbers, and "help" in the 12 languages.
-EMERGENCY_WORDS = frozenset(
-    {
-        "115",
-        "112",
-        "15",
-        "17",
-        "18",
-        "119",
-        "3919",
-        "114",
-        "sos",
-        "help",
-        "urgence",
-        "urgent",
-        "au secours",
-        "aide",
-        "secours",
-        "emergency",
-        "مساعدة",
-        "النجدة",
-        "نجدة",
-        "ساعدوني",
-        "طوارئ",  # ar
-        "کمک",
-        "كمك",
-        "اورژانس",
-        "فوری",  # fa
-        "مرسته",
-        "مرسته وکړئ",
-        "بیړني",  # ps
-        "ሓገዝ",
-        "ረድኡኒ",  # ti
-        "সাহায্য",
-        "বাঁচাও",
-        "জরুরি",  # bn
-        "مدد",
-        "بچاؤ",
-        "ایمرجنسی",  # ur
-        "ballal",
-        "mballal",
-        "wallu",
-        "wallee",  # ff
-        "ajutor",
-        "urgenta",
-        "urgență",  # ro
-        "救命",
-        "帮助",
-        "紧急",
-        "求助",  # zh
-        "допомога",
-        "рятуйте",
-        "допоможіть",
-        "помогите",
-        "помощь",  # uk (and Russian)
-    }
-)
+#: Typed alone, these open the emergency numbers: numbers, and "help" in every language
+#: (each locale's `emergency_words` in knowledge/locales/).
+EMERGENCY_WORDS = locales.emergency_words()
 _PUNCTUATION = re.compile(r"[\s!?.,;:¡¿!؟،。！？]+")
 
 

@@ -11,7 +11,6 @@ import datetime as dt
 import gettext
 import io
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -24,9 +23,12 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from dialogs.replies import Card, Option, Options, Reply, Text
+from knowledge.locales import listed_locales, locale_aliases
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 PARIS = ZoneInfo("Europe/Paris")
+#: Other codes platforms send for a language ("prs" for Dari), from knowledge/locales/.
+_ALIASES = locale_aliases()
 
 # Unicode isolates: keep a left-to-right fragment (AME, 115, a date) whole inside RTL text.
 LRI = "\u2066"
@@ -164,14 +166,8 @@ class Catalogs:
             self._compiled[code] = self._compile(code)
 
     def _listed_locales(self) -> list[str]:
-        linguas = self.directory / "LINGUAS"
-        codes: list[str] = []
-        if linguas.exists():
-            for line in linguas.read_text(encoding="utf-8").splitlines():
-                code = line.split("#", 1)[0].strip()
-                if code and code not in codes and self.po_path(code).exists():
-                    codes.append(code)
-        return codes
+        listed = listed_locales(self.directory / "LINGUAS")
+        return [code for code in listed if self.po_path(code).exists()]
 
     def po_path(self, code: str) -> Path:
         return self.directory / code / "LC_MESSAGES" / "messages.po"
@@ -202,6 +198,5 @@ class Catalogs:
         if not hint:
             return None
         base = hint.replace("-", "_").split("_", 1)[0].lower()
-        aliases: Mapping[str, str] = {"prs": "fa", "fuc": "ff", "ful": "ff", "pbu": "ps"}
-        base = aliases.get(base, base)
+        base = _ALIASES.get(base, base)
         return base if base in self._compiled else None

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from knowledge.locales import native_digits
 from knowledge.schema import OpeningHours, Weekday
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -48,8 +49,8 @@ _ARRONDISSEMENT = re.compile(
     r"^\s*(?:paris\s*)?(\d{1,2})\s*(?:e|er|eme|ème|ième|è|th|st|nd|rd|arr\w*)?\.?\s*$",
     re.IGNORECASE,
 )
-#: Digits of other scripts people type: Arabic-Indic, Persian, Bengali.
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹০১২৩৪৫৬৭৮৯", "0123456789" * 3)
+#: Digits of other scripts people type: each locale's native digits (knowledge/locales/).
+_DIGITS = native_digits()
 
 
 class Located(Protocol):

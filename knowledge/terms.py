@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
+from knowledge.locales import locale_data
 from knowledge.normalize import Script, fold, script_of
 
 __all__ = [
@@ -25,21 +26,8 @@ __all__ = [
     "query_terms",
 ]
 
-#: The script each locale's content is written in.
-LOCALE_SCRIPTS: dict[str, Script] = {
-    "fr": Script.LATIN,
-    "en": Script.LATIN,
-    "ro": Script.LATIN,
-    "ff": Script.LATIN,
-    "ar": Script.ARABIC,
-    "fa": Script.ARABIC,
-    "ps": Script.ARABIC,
-    "ur": Script.ARABIC,
-    "bn": Script.BENGALI,
-    "ti": Script.ETHIOPIC,
-    "zh": Script.HAN,
-    "uk": Script.CYRILLIC,
-}
+#: The script each locale's content is written in (knowledge/locales/<code>.yaml).
+LOCALE_SCRIPTS: dict[str, Script] = {code: data.script for code, data in locale_data().items()}
 
 
 @dataclass(frozen=True)
@@ -53,36 +41,31 @@ class _Reduction:
 # Snowball has no Ukrainian, Pashto, Urdu, Bengali, Tigrinya or Pular stemmer. Truncating
 # to a prefix is the usual stand-in: it joins most inflected forms of a word. For Ukrainian,
 # the Russian stemmer removes most shared endings first ("безкоштовну" → "безкоштовн").
+# Each locale says which in its data file; a locale with neither is left out (Chinese).
 _LOCALE_REDUCTIONS: dict[str, _Reduction] = {
-    "fr": _Reduction(stemmer="french"),
-    "en": _Reduction(stemmer="english"),
-    "ro": _Reduction(stemmer="romanian"),
-    "ar": _Reduction(stemmer="arabic"),
-    "fa": _Reduction(stemmer="persian"),
-    "uk": _Reduction(stemmer="russian", prefix=7),
-    "ff": _Reduction(prefix=6),
-    "ps": _Reduction(prefix=5),
-    "ur": _Reduction(prefix=5),
-    "bn": _Reduction(prefix=6),
-    "ti": _Reduction(prefix=4),
+    code: _Reduction(stemmer=data.search.stemmer, prefix=data.search.prefix)
+    for code, data in locale_data().items()
+    if data.search.stemmer or data.search.prefix
 }
 
 # A token in another script than its document's: French desk terms inside Arabic text,
 # an Arabic word quoted in a French text. They are reduced as their script's usual language.
 _SCRIPT_DEFAULT_LOCALE: dict[Script, str] = {
-    Script.LATIN: "fr",
-    Script.ARABIC: "ar",
-    Script.CYRILLIC: "uk",
-    Script.BENGALI: "bn",
-    Script.ETHIOPIC: "ti",
+    data.script: code for code, data in locale_data().items() if data.reads_its_script
 }
 
-# Every locale whose reduction a query token of that script may need.
+# Every locale whose reduction a query token of that script may need: those with a real
+# stemmer first (their terms are likelier), then those cut to a prefix.
 _SCRIPT_LOCALES: dict[Script, tuple[str, ...]] = {
     script: tuple(
-        locale
-        for locale, locale_script in LOCALE_SCRIPTS.items()
-        if locale_script is script and locale in _LOCALE_REDUCTIONS
+        sorted(
+            (
+                locale
+                for locale, locale_script in LOCALE_SCRIPTS.items()
+                if locale_script is script and locale in _LOCALE_REDUCTIONS
+            ),
+            key=lambda locale: _LOCALE_REDUCTIONS[locale].stemmer is None,
+        )
     )
     for script in Script
 }
@@ -90,9 +73,11 @@ _SCRIPT_LOCALES: dict[Script, tuple[str, ...]] = {
 
 # Only where the library has a list; elsewhere the per-locale idf already makes such
 # words weigh little.
+_LISTS = {"french": STOPWORDS_FRENCH, "english": STOPWORDS_EN}
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "fr": frozenset(fold(word) for word in STOPWORDS_FRENCH),
-    "en": frozenset(fold(word) for word in STOPWORDS_EN),
+    code: frozenset(fold(word) for word in _LISTS[data.search.stopwords])
+    for code, data in locale_data().items()
+    if data.search.stopwords
 }
 
 
