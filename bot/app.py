@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bookings.catalogue import check_against_knowledge, load_catalogue
+from bookings.catalogue import EntryReader, check_against_knowledge, load_catalogue
 from bookings.store import BookingDesk
 from bot.db import Database, open_database
 from bot.settings import Settings
@@ -34,28 +34,28 @@ class App:
     engine: Engine
     outbox: Outbox
     catalogs: Catalogs
+    #: The booking desk; the engine's units hand its units to the steps.
+    bookings: BookingDesk
 
     async def close(self) -> None:
         await self.database.close()
 
 
-async def build_services(database: Database, *, retention_days: int = 90) -> Services:
-    """The knowledge base (bundled content imported when empty), its search index, the rules,
-    and the booking desk."""
+async def build_services(database: Database) -> Services:
+    """The knowledge base (bundled content imported when empty), its search index, the rules."""
     store = KnowledgeStore(database.sessions, write_sessions=database.write_sessions)
     report = await ensure_bundled(store)
     if report is not None:
         log.info("kb.bundled_imported")
     library = CachedLibrary(store)
     index = SearchIndex.build(await store.search_documents())
-    bookings = await build_bookings(database, library, retention_days)
     # The holiday tables take ~0.3 s to load: at start, not in the first "open now" answer.
     is_public_holiday(utcnow().date())
-    return Services(library=library, search=index, orientation=load_rules(), bookings=bookings)
+    return Services(library=library, search=index, orientation=load_rules())
 
 
 async def build_bookings(
-    database: Database, library: CachedLibrary, retention_days: int
+    database: Database, library: EntryReader, retention_days: int
 ) -> BookingDesk:
     """Services of `bookings/services.yaml`, checked against the knowledge base's places."""
     catalogue = load_catalogue()
@@ -90,9 +90,10 @@ async def build_app(
     catalogs = catalogs or Catalogs()
     if settings.default_locale not in catalogs:
         log.warning("settings.default_locale.unknown")
-    services = await build_services(database, retention_days=settings.booking_retention_days)
+    services = await build_services(database)
+    bookings = await build_bookings(database, services.library, settings.booking_retention_days)
     engine = Engine(
-        store=SqlConversationStore(database),
+        store=SqlConversationStore(database, bookings=bookings),
         registry=build_registry(),
         catalogs=catalogs,
         default_locale=settings.default_locale,
@@ -105,4 +106,5 @@ async def build_app(
         engine=engine,
         outbox=Outbox(database),
         catalogs=catalogs,
+        bookings=bookings,
     )

@@ -307,11 +307,8 @@ class JobRunner:
 
 def job_runner(app: App, senders: Sequence[Sender], *, interval: float = 5.0) -> JobRunner:
     """The runner of a built `bot.app.App`, sending on `senders` (its started channels)."""
-    desk = app.engine.services.bookings
-    if desk is None:
-        raise ValueError("the app has no booking desk")
     return JobRunner(
-        desk=desk,
+        desk=app.bookings,
         library=app.engine.services.library,
         catalogs=app.catalogs,
         sessions=app.database.sessions,

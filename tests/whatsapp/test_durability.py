@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.channels.base import OutboxRetrier
-from bot.channels.whatsapp import WhatsAppChannel, WhatsAppInbound, signature_of
+from bot.channels.whatsapp import WhatsAppChannel, signature_of
+from bot.storage.whatsapp import WhatsAppInbound
 from dialogs.engine import Handled
 from dialogs.incoming import Incoming
 from tests.whatsapp import payloads

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.whatsapp import WEBHOOK_PATH, WhatsAppChannel, WhatsAppInbound, signature_of
+from bot.channels.whatsapp import WEBHOOK_PATH, WhatsAppChannel, signature_of
+from bot.storage.whatsapp import WhatsAppInbound
 from bot.web import configured_channels
 from tests.whatsapp import payloads
 from tests.whatsapp.harness import SECRET, VERIFY_TOKEN, Harness

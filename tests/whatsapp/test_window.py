@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.base import DeliveryError
-from bot.channels.whatsapp import WhatsAppNotification
+from bot.storage.whatsapp import WhatsAppNotification
 from dialogs.replies import Text
 from tests.whatsapp import payloads
 from tests.whatsapp.harness import Harness, WhatsAppPerson

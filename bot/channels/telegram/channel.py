@@ -1,0 +1,724 @@
+"""Telegram, through python-telegram-bot: updates in (long polling or webhook), replies out.
+
+The only package that imports `telegram`. The way of one update:
+
+1. *Reading*: the update's JSON becomes an `Incoming` (text and commands, a
+   button id, a location, a voice note or photo); anything else is ignored.
+2. *Handling*, in the chat's inbound lane: the engine dedupes, runs the step
+   and commits the replies to the outbox. Once this is done the update is
+   safe: the polling offset moves past it, the webhook answers 200.
+3. *Sending*, in the chat's outbound lane: the callback query is answered,
+   the replies are grouped into as few messages as keep their meaning (notes
+   with the menu after them, a card with its buttons under it), rendered
+   (HTML, inline keyboards, pages, 4,096-character chunks) and sent, each
+   outbox id marked sent; a failure marks the rest failed and `OutboxRetrier`
+   sends them later. A press on a menu redraws it in place; a card is never
+   redrawn.
+
+One lane per chat keeps a person's updates in order; different people run
+side by side. Conversation state lives in the database, never in PTB.
+
+The request backend is `AiohttpRequest`, a PTB `BaseRequest` on aiohttp: it
+costs a fraction of the CPU of PTB's default httpx backend per call (see
+`benchmarks/telegram_bench.py`). Flood control is `FloodControl`, a PTB
+`BaseRateLimiter`: about 30 messages a second overall, one a second per chat
+after a short burst, and Telegram's 429 `retry_after` honoured."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hmac
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from telegram import BotCommand, InputFile
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import ExtBot
+
+from bot.app import App
+from bot.channels.base import DeliveryError
+from bot.channels.shared import Lanes, Recent, SentMarks
+from bot.channels.telegram.flood import FloodControl, FloodLimits, retry_seconds
+from bot.channels.telegram.rendering import (
+    DropKeyboard,
+    Operation,
+    SendFile,
+    SendLocation,
+    SendText,
+    keyboard_of,
+    markup_json,
+    menu_edit,
+    message_groups,
+    render,
+    render_group,
+)
+from bot.channels.telegram.request import AiohttpRequest
+from bot.channels.telegram.updates import (
+    EXPIRED_OPTION,
+    JsonObject,
+    Noop,
+    PressedMessage,
+    PressKept,
+    Received,
+    TurnPage,
+    _object,
+    read_update,
+)
+from dialogs.i18n import N_
+from dialogs.incoming import (
+    Incoming,
+    Payload,
+    Pressed,
+)
+from dialogs.replies import MediaKind, Options, Reply
+
+__all__ = [
+    "ALLOWED_UPDATES",
+    "CHANNEL",
+    "COMMANDS",
+    "EDIT_WINDOW",
+    "HTML",
+    "MAX_WEBHOOK_BODY",
+    "POLL_TIMEOUT",
+    "REMEMBERED_CHATS",
+    "SECRET_HEADER",
+    "SERVER_DB_HANDLING",
+    "SQLITE_HANDLING",
+    "WEBHOOK_PATH",
+    "TelegramChannel",
+]
+
+log = logging.getLogger("passerelle.telegram")
+
+
+CHANNEL = "telegram"
+
+
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+ALLOWED_UPDATES = ("message", "callback_query")
+
+
+#: A press on a menu this recent may edit it in place when this process has not seen the chat.
+EDIT_WINDOW = dt.timedelta(minutes=15)
+
+
+POLL_TIMEOUT = 25.0
+
+
+MAX_WEBHOOK_BODY = 1 << 20
+
+
+#: Chats whose latest keyboard this process remembers.
+REMEMBERED_CHATS = 50_000
+
+
+#: Updates handled by the engine at once. SQLite takes one writer at a time: more only
+#: wait on its lock, at a CPU cost (-17% per update with one, in the benchmark).
+SQLITE_HANDLING = 1
+
+
+SERVER_DB_HANDLING = 16
+
+
+#: The command list shown by Telegram clients, in each language.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("menu", N_("Open the main menu")),
+    ("back", N_("Go back one step")),
+    ("language", N_("Change the language")),
+    ("help", N_("How to use Passerelle")),
+)
+
+
+HTML = "HTML"
+
+
+_FILE_METHODS = {
+    MediaKind.DOCUMENT: ("sendDocument", "document"),
+    MediaKind.PHOTO: ("sendPhoto", "photo"),
+    MediaKind.VOICE: ("sendVoice", "voice"),
+}
+
+
+class _WithheldArguments(logging.Filter):
+    """PTB logs request parameters and results at DEBUG: keep the event, drop the data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = f"{record.msg} (arguments withheld)"
+            record.args = None
+        return True
+
+
+def _guard_ptb_logs() -> None:
+    for name in ("telegram.Bot", "telegram.ext.ExtBot", "telegram.request.BaseRequest"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, _WithheldArguments) for existing in logger.filters):
+            logger.addFilter(_WithheldArguments())
+
+
+@dataclass
+class _Inbound:
+    received: Received
+    handled: asyncio.Future[None]
+
+
+@dataclass(frozen=True)
+class _PageTurn:
+    options: Options
+    ref: str
+    page: int
+
+
+@dataclass(frozen=True)
+class _Outbound:
+    """Replies of one handled update, to send in the chat's order."""
+
+    received: Received
+    replies: tuple[Reply, ...] = ()
+    outbox_ids: tuple[int, ...] = ()
+    page_turn: _PageTurn | None = None
+
+
+@dataclass
+class _Redelivery:
+    """Replies the outbox retrier sends again, in the chat's order."""
+
+    chat_id: int
+    replies: tuple[Reply, ...]
+    done: asyncio.Future[None] = field(repr=False)
+
+
+class TelegramChannel:
+    """Passerelle on Telegram: long polling (`passerelle run`) or webhook (`passerelle serve`)."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        app: App,
+        webhook: bool,
+        *,
+        limits: FloodLimits | None = None,
+        poll_timeout: float = POLL_TIMEOUT,
+        handling: int | None = None,
+    ) -> None:
+        settings = app.settings
+        if not settings.telegram_token:
+            raise ValueError("PASSERELLE_TELEGRAM_TOKEN is not set")
+        _guard_ptb_logs()
+        self.app = app
+        self.webhook = webhook
+        self.poll_timeout = poll_timeout
+        root = settings.telegram_api_url.rstrip("/")
+        self.bot: ExtBot[int] = ExtBot(
+            settings.telegram_token,
+            base_url=f"{root}/bot",
+            base_file_url=f"{root}/file/bot",
+            request=AiohttpRequest(pool_size=64),
+            get_updates_request=AiohttpRequest(pool_size=2),
+            rate_limiter=FloodControl(limits),
+        )
+        self._secret = (settings.telegram_webhook_secret or "").encode()
+        self._inbound: Lanes[_Inbound] = Lanes(self._take, CHANNEL)
+        self._outbound: Lanes[_Outbound | _Redelivery] = Lanes(self._send, CHANNEL)
+        self._marks = SentMarks(app.outbox, CHANNEL)
+        #: The message holding each chat's latest keyboard (the menu a press may edit).
+        self._keyboards: Recent[int, int] = Recent(REMEMBERED_CHATS)
+        #: Options sent without an outbox id, for their pager and long ids.
+        self._kept: Recent[str, Options] = Recent(REMEMBERED_CHATS)
+        self._poller: asyncio.Task[None] | None = None
+        self._closed: asyncio.Future[None] | None = None
+        self._accepting = False
+        self._background: set[asyncio.Task[None]] = set()
+        if handling is None:
+            on_sqlite = app.database.url.startswith("sqlite")
+            handling = SQLITE_HANDLING if on_sqlite else SERVER_DB_HANDLING
+        self._handling = asyncio.Semaphore(handling)
+
+    # -- the Channel protocol -------------------------------------------------------------------
+
+    def routes(self) -> Sequence[BaseRoute]:
+        if not self.webhook:
+            return []
+        return [Route(WEBHOOK_PATH, self._webhook, methods=["POST"])]
+
+    async def start(self) -> None:
+        settings = self.app.settings
+        if self.webhook and not (settings.public_url and settings.telegram_webhook_secret):
+            raise RuntimeError(
+                "Telegram webhooks need PASSERELLE_PUBLIC_URL and "
+                "PASSERELLE_TELEGRAM_WEBHOOK_SECRET"
+            )
+        self._closed = asyncio.get_running_loop().create_future()
+        await self.bot.initialize()
+        await self._set_commands()
+        self._accepting = True
+        if self.webhook:
+            assert settings.public_url is not None
+            await self.bot.set_webhook(
+                url=settings.public_url + WEBHOOK_PATH,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+            log.info("telegram.started mode=webhook")
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._poller = asyncio.create_task(self._poll())
+            log.info("telegram.started mode=polling")
+
+    async def wait_closed(self) -> None:
+        """Until `stop`, or until polling gives up (a rejected token): then it raises."""
+        if self._closed is None:
+            raise RuntimeError("the Telegram channel was not started")
+        await asyncio.shield(self._closed)
+
+    async def stop(self) -> None:
+        self._accepting = False
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        try:
+            await asyncio.wait_for(self.drain(), timeout=10.0)
+        except TimeoutError:
+            log.warning("telegram.stop.unfinished")
+            await self._inbound.cancel()
+            await self._outbound.cancel()
+        await self._marks.drain()
+        await self.bot.shutdown()
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+        log.info("telegram.stopped")
+
+    async def deliver(self, platform_id: str, replies: Sequence[Reply]) -> None:
+        """Send replies again (for the outbox retrier), after what the chat is being sent."""
+        if not platform_id.lstrip("-").isdigit():
+            raise DeliveryError("not a Telegram chat", permanent=True)
+        chat_id = int(platform_id)
+        done = asyncio.get_running_loop().create_future()
+        self._outbound.push(chat_id, _Redelivery(chat_id, tuple(replies), done))
+        await done
+
+    async def drain(self) -> None:
+        """Until every update received so far is handled and its replies sent and marked."""
+        while self._inbound.busy or self._outbound.busy:
+            await self._inbound.idle()
+            await self._outbound.idle()
+        await self._marks.drain()
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def receive(self, update: JsonObject) -> asyncio.Future[None]:
+        """Queue an update (Bot API JSON); the future is done once the engine has handled it."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        query = _object(update.get("callback_query"))
+        if query is not None and isinstance(query.get("id"), str):
+            # Answered at once, whatever comes of it, so that no button keeps spinning.
+            self._answer_soon(query["id"])
+        received = read_update(update)
+        if received is None:
+            log.info("telegram.update.ignored update_id=%s", update.get("update_id"))
+            done.set_result(None)
+            return done
+        self._inbound.push(received.chat_id, _Inbound(received, done))
+        return done
+
+    async def _poll(self) -> None:
+        offset: int | None = None
+        backoff = 1.0
+        while True:
+            try:
+                updates = await self._fetch(offset)
+            except InvalidToken as error:
+                log.error("telegram.poll.token_rejected")
+                if self._closed is not None and not self._closed.done():
+                    self._closed.set_exception(error)
+                return
+            except Exception as error:
+                wait = retry_seconds(error) if isinstance(error, RetryAfter) else backoff
+                log.warning("telegram.poll.failed error=%s", type(error).__name__)
+                await asyncio.sleep(wait)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if not updates:
+                continue
+            results = await asyncio.gather(
+                *(self.receive(update) for update in updates), return_exceptions=True
+            )
+            failed = [
+                update["update_id"]
+                for update, result in zip(updates, results, strict=True)
+                if isinstance(result, BaseException)
+            ]
+            if failed:
+                # Not confirmed: Telegram gives them again, the engine drops what was done.
+                log.warning("telegram.poll.retry count=%d", len(failed))
+                offset = min(failed)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+            else:
+                offset = max(update["update_id"] for update in updates) + 1
+                backoff = 1.0
+
+    async def _fetch(self, offset: int | None) -> list[JsonObject]:
+        """The next updates, as JSON (PTB's `Update` objects cost more than handling them)."""
+        try:
+            raw = await self.bot.do_api_request(
+                "getUpdates",
+                api_kwargs={
+                    "offset": offset,
+                    "timeout": int(self.poll_timeout),
+                    "allowed_updates": list(ALLOWED_UPDATES),
+                },
+                read_timeout=self.poll_timeout + 10.0,
+            )
+        except TimedOut:
+            return []
+        updates = [item for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
+        return [item for item in updates if isinstance(item.get("update_id"), int)]
+
+    async def _webhook(self, request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER)
+        if (
+            not self._secret
+            or given is None
+            or not hmac.compare_digest(given.encode("latin-1", "replace"), self._secret)
+        ):
+            return Response(status_code=403)
+        body = await request.body()
+        if len(body) > MAX_WEBHOOK_BODY:
+            return Response(status_code=413)
+        try:
+            update = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            update = None
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            return JSONResponse({"ok": False, "description": "malformed update"}, 400)
+        if not self._accepting:
+            return Response(status_code=503)
+        try:
+            await self.receive(update)
+        except Exception:
+            # Telegram delivers it again later; the engine drops what was already done.
+            return Response(status_code=500)
+        return Response(status_code=200)
+
+    # -- handling (inbound lane) -------------------------------------------------------------------
+
+    async def _take(self, job: _Inbound) -> None:
+        received = job.received
+        try:
+            outbound = await self._handle(received)
+        except Exception as error:
+            # The type only: a database error's message may quote what the person wrote.
+            log.error(
+                "telegram.update.failed update_id=%d error=%s",
+                received.update_id,
+                type(error).__name__,
+            )
+            if not job.handled.done():
+                job.handled.set_exception(error)
+            return
+        if outbound is not None:
+            self._outbound.push(received.chat_id, outbound)
+        if not job.handled.done():
+            job.handled.set_result(None)
+
+    async def _handle(self, received: Received) -> _Outbound | None:
+        action = received.action
+        payload: Payload
+        match action:
+            case Noop():
+                return None
+            case TurnPage(ref=ref, page=page):
+                options = await self._options(ref, received.chat_id)
+                if options is not None and received.pressed is not None:
+                    return _Outbound(received, page_turn=_PageTurn(options, ref, page))
+                payload = Pressed(EXPIRED_OPTION)
+            case PressKept(ref=ref, index=index):
+                options = await self._options(ref, received.chat_id)
+                flat = options.all_options() if options is not None else []
+                payload = Pressed(flat[index].id if index < len(flat) else EXPIRED_OPTION)
+            case _:
+                payload = action
+        incoming = Incoming(
+            CHANNEL, str(received.chat_id), str(received.update_id), payload, received.locale_hint
+        )
+        async with self._handling:
+            handled = await self.app.engine.handle(incoming)
+        return _Outbound(
+            received,
+            replies=tuple(handled.replies),
+            outbox_ids=tuple(handled.outbox_ids),
+        )
+
+    async def _options(self, ref: str, chat_id: int) -> Options | None:
+        """The options a keyboard was drawn from: in the outbox, or kept in this process."""
+        if not ref.isdigit():
+            return self._kept.get(ref)
+        if len(ref) > 18:
+            return None
+        reply = await self.app.outbox.reply(int(ref), CHANNEL, str(chat_id))
+        return reply if isinstance(reply, Options) else None
+
+    # -- sending (outbound lane) ---------------------------------------------------------------------
+
+    async def _send(self, job: _Outbound | _Redelivery) -> None:
+        if isinstance(job, _Redelivery):
+            try:
+                for reply in job.replies:
+                    await self._perform(job.chat_id, render(reply, self._keep(reply)))
+            except DeliveryError as error:
+                job.done.set_exception(error)
+            except Exception as error:
+                job.done.set_exception(DeliveryError(type(error).__name__))
+            else:
+                job.done.set_result(None)
+            return
+        received = job.received
+        if job.page_turn is not None:
+            await self._turn_page(received, job.page_turn)
+            return
+        await self._send_replies(received, job.replies, job.outbox_ids)
+
+    async def _send_replies(
+        self, received: Received, replies: Sequence[Reply], outbox_ids: Sequence[int]
+    ) -> None:
+        chat_id = received.chat_id
+        ids: list[int | None] = (
+            list(outbox_ids) if len(outbox_ids) == len(replies) else [None] * len(replies)
+        )
+        start = 0
+        if received.pressed is not None and self._may_edit(chat_id, received.pressed):
+            try:
+                start = await self._edit_menu(chat_id, received.pressed, replies, ids)
+            except DeliveryError as error:
+                await self._failed(ids, error)
+                return
+        position = start
+        for count in message_groups(replies[start:]):
+            group = replies[position : position + count]
+            last = position + count - 1
+            operations = render_group(group, self._ref(replies[last], ids[last]))
+            try:
+                await self._perform(chat_id, operations)
+            except DeliveryError as error:
+                await self._failed(ids[position:], error)
+                return
+            self._marks.add(i for i in ids[position : last + 1] if i is not None)
+            position += count
+
+    def _may_edit(self, chat_id: int, pressed: PressedMessage) -> bool:
+        if pressed.shows_card:
+            return False
+        latest = self._keyboards.get(chat_id)
+        if latest is not None:
+            return latest == pressed.message_id
+        if pressed.date is None:
+            return False
+        return dt.datetime.now(dt.UTC) - pressed.date <= EDIT_WINDOW
+
+    async def _edit_menu(
+        self,
+        chat_id: int,
+        pressed: PressedMessage,
+        replies: Sequence[Reply],
+        ids: Sequence[int | None],
+    ) -> int:
+        """Redraw the pressed menu with the replies when they are notes and a menu; how many."""
+        found = menu_edit(replies)
+        if found is None:
+            return 0
+        text, options = found
+        ref = self._ref(options, ids[-1])
+        payload = {
+            "chat_id": chat_id,
+            "message_id": pressed.message_id,
+            "text": text,
+            "parse_mode": HTML,
+            "reply_markup": markup_json(keyboard_of(options, ref)),
+        }
+        try:
+            await self._api("editMessageText", payload)
+        except DeliveryError as error:
+            if not _not_modified(error):
+                if error.permanent:
+                    # Too old or gone: the same replies come as new messages instead.
+                    return 0
+                raise
+        self._keyboards.put(chat_id, pressed.message_id)
+        self._marks.add(outbox_id for outbox_id in ids if outbox_id is not None)
+        return len(replies)
+
+    async def _turn_page(self, received: Received, turn: _PageTurn) -> None:
+        assert received.pressed is not None
+        payload = {
+            "chat_id": received.chat_id,
+            "message_id": received.pressed.message_id,
+            "reply_markup": markup_json(keyboard_of(turn.options, turn.ref, turn.page)),
+        }
+        try:
+            await self._api("editMessageReplyMarkup", payload)
+        except DeliveryError as error:
+            if not _not_modified(error):
+                log.warning("telegram.page_turn.failed reason=%s", error)
+
+    async def _perform(self, chat_id: int, operations: Sequence[Operation]) -> None:
+        for operation in operations:
+            match operation:
+                case SendText(html=text, keyboard=keyboard):
+                    payload: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": HTML}
+                    if keyboard is not None:
+                        payload["reply_markup"] = markup_json(keyboard)
+                    sent = await self._api("sendMessage", payload)
+                    if keyboard is not None and isinstance(sent, dict):
+                        self._keyboards.put(chat_id, int(sent["message_id"]))
+                case SendFile(
+                    media=media, content=content, filename=filename, caption_html=caption
+                ):
+                    method, field_name = _FILE_METHODS[media]
+                    payload = {
+                        "chat_id": chat_id,
+                        field_name: InputFile(content, filename=filename),
+                    }
+                    if caption:
+                        payload.update(caption=caption, parse_mode=HTML)
+                    await self._api(method, payload)
+                case SendLocation(latitude=latitude, longitude=longitude):
+                    payload = {"chat_id": chat_id, "latitude": latitude, "longitude": longitude}
+                    await self._api("sendLocation", payload)
+                case DropKeyboard():
+                    message_id = self._keyboards.pop(chat_id)
+                    if message_id is None:
+                        continue
+                    try:
+                        payload = {"chat_id": chat_id, "message_id": message_id}
+                        await self._api("editMessageReplyMarkup", payload)
+                    except DeliveryError as error:
+                        if not error.permanent:
+                            raise
+                case _:
+                    raise TypeError(f"unknown operation {operation!r}")
+
+    async def _api(self, method: str, payload: dict[str, Any]) -> Any:
+        """One Bot API call on the hot path; what Telegram refuses becomes a DeliveryError.
+
+        Through PTB's `do_api_request` with plain dicts: the same request backend,
+        flood control and error mapping as the typed methods, without building a
+        keyboard object per message and a `Message` object per answer, which
+        cost more CPU than the HTTP call itself.
+        """
+        try:
+            return await self.bot.do_api_request(method, api_kwargs=payload)
+        except RetryAfter as error:
+            raise DeliveryError("flood", retry_after=retry_seconds(error)) from error
+        except (Forbidden, InvalidToken) as error:
+            raise DeliveryError(type(error).__name__, permanent=True) from error
+        except BadRequest as error:
+            raise DeliveryError(_bad_request_reason(error), permanent=True) from error
+        except TelegramError as error:
+            raise DeliveryError(type(error).__name__) from error
+
+    async def _answer(self, callback_id: str) -> None:
+        try:
+            await self._api("answerCallbackQuery", {"callback_query_id": callback_id})
+        except DeliveryError as error:
+            log.info("telegram.callback.answer_failed reason=%s", error)
+
+    def _answer_soon(self, callback_id: str) -> None:
+        task = asyncio.create_task(self._answer(callback_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _failed(self, ids: Sequence[int | None], error: DeliveryError) -> None:
+        pending = [outbox_id for outbox_id in ids if outbox_id is not None]
+        log.warning(
+            "telegram.delivery.failed reason=%s permanent=%s count=%d",
+            error,
+            error.permanent,
+            len(pending),
+        )
+        delay = error.retry_after or (3600.0 if error.permanent else 30.0)
+        retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+        try:
+            await self.app.outbox.mark_failed(pending, retry_at)
+        except Exception as failure:
+            log.error(
+                "telegram.outbox.mark_failed_failed count=%d error=%s",
+                len(pending),
+                type(failure).__name__,
+            )
+
+    def _ref(self, reply: Reply, outbox_id: int | None) -> str:
+        """Where a keyboard's options are found again: their outbox row, or kept here."""
+        return str(outbox_id) if outbox_id is not None else self._keep(reply)
+
+    def _keep(self, reply: Reply) -> str:
+        """A reference to options sent without an outbox id (kept in this process only)."""
+        if not isinstance(reply, Options):
+            return "t"
+        token = "t" + secrets.token_urlsafe(6)
+        self._kept.put(token, reply)
+        return token
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    async def _set_commands(self) -> None:
+        catalogs = self.app.catalogs
+        default = self.app.settings.default_locale
+        languages: list[str | None] = [None, *catalogs.locales]
+        for code in languages:
+            t = catalogs.translator(code or default)
+            commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
+            try:
+                await self.bot.set_my_commands(commands, language_code=code)
+            except TelegramError as error:
+                log.warning(
+                    "telegram.commands.failed language=%s error=%s", code, type(error).__name__
+                )
+
+
+_REASONS = (
+    "message is not modified",
+    "message to edit not found",
+    "message can't be edited",
+    "can't parse entities",
+    "message is too long",
+    "chat not found",
+    "button_data_invalid",
+)
+
+
+def _bad_request_reason(error: BadRequest) -> str:
+    """A short, content-free reason for logs and the not-modified check."""
+    message = str(error).lower()
+    for reason in _REASONS:
+        if reason in message:
+            return reason
+    return "bad request"
+
+
+def _not_modified(error: DeliveryError) -> bool:
+    return str(error) == "message is not modified"
