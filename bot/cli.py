@@ -61,8 +61,8 @@ def chat(user: str, lang: str | None, downloads: Path) -> None:
 
 async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path) -> None:
     from bot.app import build_app
-    from bot.channels.console import ConsoleChannel
-    from bot.jobs import ConsoleSender, job_runner
+    from bot.channels.console import ConsoleChannel, ConsoleSender
+    from bot.jobs import job_runner
 
     app = await build_app(settings)
     if lang is not None and lang not in app.catalogs:
@@ -86,8 +86,10 @@ async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run the bot: on Telegram (long polling) when a token is set, else in this terminal."""
+    from bot.channels.registry import configured
+
     settings = _settings()
-    if not settings.telegram_token:
+    if not configured(settings, polling=True):
         ctx.invoke(chat)
         return
     _logging(settings)
@@ -96,24 +98,15 @@ def run(ctx: click.Context) -> None:
 
 async def _poll(settings: Settings) -> None:
     from bot.app import build_app, settle_for_serving
-    from bot.channels.base import OutboxRetrier
-    from bot.channels.telegram import TelegramChannel
-    from bot.jobs import job_runner
+    from bot.channels.registry import build_channels, running, until_closed
 
     app = await build_app(settings)
     settle_for_serving()
-    channel = TelegramChannel(app, webhook=False)
-    retrier = OutboxRetrier(app.outbox, channel)
-    runner = job_runner(app, [channel])
     try:
-        await channel.start()
-        retrier.start()
-        runner.start()
-        await _until_stopped(channel.wait_closed())
+        channels = build_channels(app, webhook=False)
+        async with running(app, channels):
+            await _until_stopped(until_closed(channels))
     finally:
-        await runner.stop()
-        await retrier.stop()
-        await channel.stop()
         await app.close()
 
 
@@ -151,11 +144,12 @@ def serve(host: str, port: int) -> None:
 
     async def main() -> None:
         from bot.app import build_app, settle_for_serving
-        from bot.web import build_web_app, configured_channels
+        from bot.channels.registry import build_channels
+        from bot.web import build_web_app
 
         app = await build_app(settings)
         settle_for_serving()
-        web = build_web_app(app, configured_channels(app, webhook=True))
+        web = build_web_app(app, build_channels(app, webhook=True))
         # No access log: query strings carry tokens (webhook verification).
         config = uvicorn.Config(
             web,

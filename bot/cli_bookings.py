@@ -24,12 +24,13 @@ from bookings.catalogue import CatalogueError, load_catalogue
 from bookings.slots import read_csv
 from bookings.store import BookingDesk
 from bookings.views import PARIS
+from bot.channels.registry import channel_names, platform
 from bot.db import open_database
 from bot.settings import Settings, SettingsError, get_settings
 from bot.storage import PersonRow
 from dialogs.state import Role
 
-CHANNELS = ("telegram", "whatsapp", "console")
+CHANNELS = channel_names()
 CSV_HELP = """\b
 Columns (a header row first, in any order):
   service,place,date,start,end,capacity   required
@@ -60,8 +61,9 @@ def agents() -> None:
 
 def _platform_id(channel: str, platform_id: str) -> str:
     value = platform_id.strip()
-    if channel == "telegram" and not value.lstrip("-").isdigit():
-        raise click.BadParameter("a Telegram id is a number", param_hint="--id")
+    found = platform(channel)
+    if found is not None and found.numeric_ids and not value.lstrip("-").isdigit():
+        raise click.BadParameter(f"a {found.label} id is a number", param_hint="--id")
     if not value or len(value) > 128:
         raise click.BadParameter("1 to 128 characters", param_hint="--id")
     return value

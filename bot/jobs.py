@@ -35,7 +35,7 @@ from bookings.views import utc
 from bot.app import App
 from bot.channels.base import DeliveryError
 from bot.storage import PersonRow
-from dialogs.appointments import Wording, render_notice
+from dialogs.booking_words import Wording, render_notice
 from dialogs.i18n import Catalogs
 from dialogs.ports import Library
 from dialogs.replies import Reply
@@ -69,28 +69,6 @@ class Notifier(Protocol):
         params: Mapping[str, str],
         replies: Sequence[Reply] = (),
     ) -> None: ...
-
-
-class Printer(Protocol):
-    user: str
-
-    def render(self, replies: Sequence[Reply]) -> None: ...
-
-
-class ConsoleSender:
-    """`passerelle chat`: notifications of the person at this terminal are printed here,
-    between their messages; those of other console users wait for their own terminal."""
-
-    name = "console"
-
-    def __init__(self, console: Printer) -> None:
-        self.console = console
-
-    def reaches(self, platform_id: str) -> bool:
-        return platform_id == self.console.user
-
-    async def deliver(self, platform_id: str, replies: Sequence[Reply]) -> None:
-        self.console.render(replies)
 
 
 @dataclass(frozen=True)

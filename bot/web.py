@@ -12,25 +12,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
-from bot.channels.base import Channel, OutboxRetrier
-from bot.jobs import job_runner
+from bot.channels.base import Channel
+from bot.channels.registry import running
 
 log = logging.getLogger("passerelle.web")
-
-
-def configured_channels(app: App, *, webhook: bool = True) -> list[Channel]:
-    """The channels whose settings are present; the platform modules load only when used."""
-    settings = app.settings
-    channels: list[Channel] = []
-    if settings.telegram_token:
-        from bot.channels.telegram import TelegramChannel
-
-        channels.append(TelegramChannel(app, webhook=webhook))
-    if settings.whatsapp_token and settings.whatsapp_phone_number_id:
-        from bot.channels.whatsapp import WhatsAppChannel
-
-        channels.append(WhatsAppChannel(app))
-    return channels
 
 
 def build_web_app(app: App, channels: Sequence[Channel]) -> Starlette:
@@ -43,22 +28,11 @@ def build_web_app(app: App, channels: Sequence[Channel]) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_web: Starlette) -> AsyncIterator[None]:
-        retriers = [OutboxRetrier(app.outbox, channel) for channel in channels]
-        runner = job_runner(app, list(channels))
-        for channel in channels:
-            await channel.start()
-        for retrier in retriers:
-            retrier.start()
-        runner.start()
-        log.info("web.started channels=%d", len(channels))
         try:
-            yield
+            async with running(app, channels):
+                log.info("web.started channels=%d", len(channels))
+                yield
         finally:
-            await runner.stop()
-            for retrier in retriers:
-                await retrier.stop()
-            for channel in channels:
-                await channel.stop()
             await app.close()
 
     return Starlette(routes=routes, lifespan=lifespan)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -117,3 +117,19 @@ class ConsoleChannel:
             if self.echo or not interactive:
                 self.out.write(f"> {line.strip()}\n\n")
             await self.send(line)
+
+
+class ConsoleSender:
+    """`passerelle chat`: notifications of the person at this terminal are printed here,
+    between their messages; those of other console users wait for their own terminal."""
+
+    name = "console"
+
+    def __init__(self, console: ConsoleChannel) -> None:
+        self.console = console
+
+    def reaches(self, platform_id: str) -> bool:
+        return platform_id == self.console.user
+
+    async def deliver(self, platform_id: str, replies: Sequence[Reply]) -> None:
+        self.console.render(replies)

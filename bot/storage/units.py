@@ -27,7 +27,9 @@ class SqlConversationStore:
     async def unit(self) -> AsyncIterator[SqlConversations]:
         if self.writer is not None:
             async with self.writer.transaction() as sqlite:
-                async with _finished(SqliteConversations(self.engine, sqlite, self.bookings)) as conversations:
+                async with _finished(
+                    SqliteConversations(self.engine, sqlite, self.bookings)
+                ) as conversations:
                     yield conversations
             return
         async with self.engine.begin() as connection:

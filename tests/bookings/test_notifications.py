@@ -13,7 +13,8 @@ from bookings.store import BookingDesk, agent_actor
 from bookings.views import Contact
 from bot.app import App, build_app
 from bot.channels.base import DeliveryError
-from bot.jobs import ConsoleSender, job_runner
+from bot.channels.console import ConsoleSender
+from bot.jobs import job_runner
 from bot.settings import Settings
 from dialogs.i18n import LRI, PDI
 from dialogs.replies import Media, Options, Reply, text_of

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels.registry import build_channels
 from bot.channels.whatsapp import WEBHOOK_PATH, WhatsAppChannel, signature_of
 from bot.storage.whatsapp import WhatsAppInbound
-from bot.web import configured_channels
 from tests.whatsapp import payloads
 from tests.whatsapp.harness import SECRET, VERIFY_TOKEN, Harness
 
@@ -242,7 +242,7 @@ async def test_a_message_for_another_business_number_is_ignored(harness: Harness
 
 
 async def test_serve_builds_the_whatsapp_channel_from_settings(harness: Harness) -> None:
-    channels = configured_channels(harness.app)
+    channels = build_channels(harness.app, webhook=True)
     try:
         assert [type(channel) for channel in channels] == [WhatsAppChannel]
         assert [route.path for route in channels[0].routes()] == [WEBHOOK_PATH]  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from bot.channels.telegram.channel import (
     SQLITE_HANDLING,
     WEBHOOK_PATH,
     TelegramChannel,
+    build,
 )
 from bot.channels.telegram.flood import FloodControl, FloodLimits, retry_seconds
 from bot.channels.telegram.rendering import (
@@ -109,6 +110,7 @@ __all__ = [
     "TelegramChannel",
     "TurnPage",
     "blocks_of",
+    "build",
     "callback_data",
     "chunk_blocks",
     "escape",

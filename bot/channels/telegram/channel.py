@@ -722,3 +722,8 @@ def _bad_request_reason(error: BadRequest) -> str:
 
 def _not_modified(error: DeliveryError) -> bool:
     return str(error) == "message is not modified"
+
+
+def build(app: App, *, webhook: bool) -> TelegramChannel:
+    """The channel as `bot.channels.registry` makes it."""
+    return TelegramChannel(app, webhook=webhook)

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from bot.channels.whatsapp.channel import WhatsAppChannel
+from bot.channels.whatsapp.channel import WhatsAppChannel, build
 from bot.channels.whatsapp.constants import (
     CHANNEL,
     DOCUMENT_TYPES,
@@ -127,6 +127,7 @@ __all__ = [
     "Webhook",
     "WhatsAppChannel",
     "WhatsAppStore",
+    "build",
     "card_text",
     "decode_payload",
     "deep_link",

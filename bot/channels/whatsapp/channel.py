@@ -491,3 +491,8 @@ def _template_value(value: object) -> str:
     """Template parameters may hold no new lines, tabs or runs of spaces, and not be empty."""
     text = " ".join(str(value).split())
     return shorten(text, MAX_TEMPLATE_PARAM)[0] if text else "-"
+
+
+def build(app: App, *, webhook: bool) -> WhatsAppChannel:
+    """The channel as `bot.channels.registry` makes it (webhooks only: WhatsApp has no polling)."""
+    return WhatsAppChannel(app)
