@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ("bot", "dialogs", "knowledge", "bookings")
 PLATFORMS = {"telegram", "httpx", "aiohttp"}
 RUNTIME = {"bot", "starlette", "uvicorn", "click", "rich"}
+#: What no core package (dialogs, knowledge, bookings) may import, even for storage.
+FORBIDDEN_IN_CORE = PLATFORMS | RUNTIME
 DATABASE = {"sqlalchemy", "alembic", "aiosqlite", "asyncpg", "bookings.store", "bookings.models"}
 #: Where the knowledge base and the bookings keep their rows: the runtime's side of them.
 KNOWLEDGE_STORAGE = {"knowledge.models", "knowledge.rows", "knowledge.store", "knowledge.transfer"}
@@ -157,13 +159,36 @@ def test_the_walk_sees_a_leak_two_modules_away() -> None:
     ]
 
 
-def test_only_channel_modules_import_a_platform() -> None:
-    channel_dir = ROOT / "bot" / "channels"
-    offenders = {}
-    for path in (ROOT / "bot").rglob("*.py"):
-        if path.parent == channel_dir:
-            continue
-        found = imported_roots(path) & {"telegram", "pywa"}
-        if found:
-            offenders[str(path.relative_to(ROOT))] = sorted(found)
+#: Each platform's libraries, and the one channel package that may import them.
+PLATFORM_PACKAGES = {
+    "telegram": "bot/channels/telegram/",
+    "aiohttp": "bot/channels/telegram/",
+    "httpx": "bot/channels/whatsapp/",
+}
+
+
+def test_only_a_platforms_channel_package_imports_it() -> None:
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for library in sorted(imported_roots(path) & set(PLATFORM_PACKAGES)):
+            if not relative.startswith(PLATFORM_PACKAGES[library]):
+                offenders.setdefault(relative, []).append(library)
+    assert not offenders
+
+
+def test_only_the_channel_table_loads_a_channel_package() -> None:
+    """Storage, jobs, the CLI and the web server reach a platform's channel through
+    `bot.channels.registry` only, which imports it when it is configured."""
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        found = sorted(
+            name
+            for name in imported_names(path)
+            if name.startswith(("bot.channels.telegram", "bot.channels.whatsapp"))
+        )
+        home = relative.removeprefix("bot/channels/").split("/")[0]
+        if found and not all(name.startswith(f"bot.channels.{home}") for name in found):
+            offenders[relative] = found
     assert not offenders
