@@ -6,8 +6,9 @@
     /slots   /slots add ...   /slots cancel ID [REASON]   /agent (this help)
 
 The role is read from the database with the person at every update and checked at every
-command, button and typed answer. Anyone else gets exactly what an unknown command or an
-expired button gets: nothing tells them these commands exist.
+command (a command says "not for you") and step (`Step.only_for`). Anyone else gets what
+the engine answers to an unknown command or an expired button, from the engine itself:
+nothing tells them these commands exist.
 """
 
 from __future__ import annotations
@@ -21,12 +22,33 @@ from bookings.refusals import Refusal, Refused, agent_actor
 from bookings.slots import PlanError, paris, parse_command, parse_date, parse_time
 from bookings.states import InvalidTransition, Status
 from bookings.views import AgentLine, BookingView, SlotView, paris_day
-from dialogs.appointments import Wording
-from dialogs.framework import CommandFn, Context, Dialog, Outcome, Step, go, option, stay
+from dialogs.booking_words import Wording
+from dialogs.framework import (
+    Button,
+    CommandFn,
+    Context,
+    Dialog,
+    Outcome,
+    Step,
+    StepName,
+    carrying,
+    go,
+    on,
+    stay,
+    to,
+)
 from dialogs.i18n import N_
 from dialogs.ports import Bookings
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import Role, StepData
+
+
+class At(StepName):
+    LIST = "ag-list"
+    BOOKING = "ag-booking"
+    REASON = "ag-reason"
+    SLOTS = "ag-slots"
+
 
 #: How a booking's state reads to an agent.
 STATUS_LABELS: dict[Status, str] = {
@@ -76,18 +98,16 @@ def is_agent(ctx: Context) -> bool:
     return ctx.person.role in AGENT_ROLES
 
 
-def unknown_command(ctx: Context) -> Outcome:
-    """Word for word what the engine answers to a command it does not know."""
-    return go("menu", Text(ctx.t("I do not know this command. Here is the menu.")))
+def may_run_bookings(ctx: Context) -> bool:
+    """An agent or an admin, where the runtime has bookings: who sees the agents' steps."""
+    return is_agent(ctx) and ctx.conversations.bookings() is not None
 
 
-def expired_button(ctx: Context) -> Outcome:
-    """Word for word what the engine answers to a button it does not know."""
-    return go("menu", Text(ctx.t("This button has expired. Here is the menu.")))
-
-
-def _desk(ctx: Context) -> Bookings | None:
-    return ctx.conversations.bookings()
+def _desk(ctx: Context) -> Bookings:
+    """The desk of a step only agents reach (`only_for=may_run_bookings` checked it)."""
+    desk = ctx.conversations.bookings()
+    assert desk is not None
+    return desk
 
 
 def _actor(ctx: Context) -> str:
@@ -98,13 +118,13 @@ AgentCommand = Callable[[Context, Bookings, list[str]], Awaitable[Outcome]]
 
 
 def guarded(handler: AgentCommand) -> CommandFn:
-    """A command only agents and admins may use; anyone else meets an unknown command."""
+    """A command only agents and admins may use; to anyone else it is "not for you"
+    (None), and the engine answers as to an unknown command."""
 
-    async def command(ctx: Context, argument: str) -> Outcome:
-        desk = _desk(ctx)
-        if not is_agent(ctx) or desk is None:
-            return unknown_command(ctx)
-        return await handler(ctx, desk, argument.split())
+    async def command(ctx: Context, argument: str) -> Outcome | None:
+        if not may_run_bookings(ctx):
+            return None
+        return await handler(ctx, _desk(ctx), argument.split())
 
     return command
 
@@ -127,8 +147,6 @@ async def _lines(ctx: Context, desk: Bookings, view: AgentView) -> tuple[str, li
 
 async def show_list(ctx: Context) -> Sequence[Reply]:
     desk = _desk(ctx)
-    if not is_agent(ctx) or desk is None:
-        return [Text(ctx.t("This button has expired. Here is the menu."))]
     view = ctx.data(AgentView)
     heading, lines = await _lines(ctx, desk, view)
     words = Wording(ctx.t, ctx.services.library, desk.catalogue)
@@ -137,16 +155,18 @@ async def show_list(ctx: Context) -> Sequence[Reply]:
         body = ctx.t("No booking.")
     with_day = view.showing != "today"
     rows: list[tuple[Option, ...]] = [
-        (option(f"b.{line.booking.reference}", _button(ctx, line.booking, with_day)),)
+        (OPEN_BOOKING.option(_button(ctx, line.booking, with_day), line.booking.reference),)
         for line in lines[:MAX_BUTTONS]
     ]
-    rows.append((option("refresh", ctx.t("🔄 Refresh")),))
+    rows.append((REFRESH.option(ctx.t("🔄 Refresh")),))
     others = {
-        "today": ctx.t("📋 Today"),
-        "upcoming": ctx.t("📅 Upcoming"),
-        "waiting": ctx.t("📨 Requests"),
+        SHOW_TODAY: ctx.t("📋 Today"),
+        SHOW_UPCOMING: ctx.t("📅 Upcoming"),
+        SHOW_WAITING: ctx.t("📨 Requests"),
     }
-    rows.append(tuple(option(key, label) for key, label in others.items() if key != view.showing))
+    rows.append(
+        tuple(button.option(label) for button, label in others.items() if button.id != view.showing)
+    )
     return [Options(text=f"{heading}\n\n{body}", rows=tuple(rows))]
 
 
@@ -189,28 +209,37 @@ def _button(ctx: Context, booking: BookingView, with_day: bool) -> str:
     return f"{mark} {_when(ctx, booking, with_day)} {booking.reference}"
 
 
-async def press_list(ctx: Context, value: str) -> Outcome | None:
-    if not is_agent(ctx):
-        return expired_button(ctx)
+def _showing(kind: str) -> Button:
+    """The button that shows the list of `kind` (today | upcoming | waiting) in place."""
+
+    async def show(ctx: Context, value: str) -> Outcome:
+        view = ctx.data(AgentView)
+        view.showing = kind
+        ctx.keep(view)
+        return go(At.LIST, replace=True)
+
+    return on(kind, show)
+
+
+async def open_booking(ctx: Context, reference: str) -> Outcome:
     view = ctx.data(AgentView)
-    if value in ("today", "upcoming", "waiting"):
-        view.showing = value
-        ctx.keep(view)
-        return go("ag-list", replace=True)
-    if value == "refresh":
-        return go("ag-list", replace=True)
-    if value.startswith("b."):
-        view.reference = value[2:]
-        ctx.keep(view)
-        return go("ag-booking")
-    return None
+    view.reference = reference
+    ctx.keep(view)
+    return go(At.BOOKING)
+
+
+SHOW_TODAY = _showing("today")
+SHOW_UPCOMING = _showing("upcoming")
+SHOW_WAITING = _showing("waiting")
+REFRESH = to("refresh", At.LIST, replace=True)
+OPEN_BOOKING = carrying("b.", open_booking)
 
 
 async def _open_list(ctx: Context, kind: str, days: int = UPCOMING_DAYS) -> Outcome:
     view = ctx.data(AgentView)
     view.showing, view.days = kind, days
     ctx.keep(view)
-    return go("ag-list", replace=ctx.state.step == "ag-list")
+    return go(At.LIST, replace=ctx.state.step == At.LIST)
 
 
 async def today(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
@@ -233,8 +262,6 @@ async def requests(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
 
 async def show_booking(ctx: Context) -> Sequence[Reply]:
     desk = _desk(ctx)
-    if not is_agent(ctx) or desk is None:
-        return [Text(ctx.t("This button has expired. Here is the menu."))]
     reference = ctx.data(AgentView).reference
     booking = await desk.booking(reference)
     if booking is None:
@@ -261,41 +288,52 @@ def _booking_actions(ctx: Context, booking: BookingView) -> tuple[tuple[Option, 
     rows: list[tuple[Option, ...]] = []
     if booking.status is Status.REQUESTED:
         if booking.starts_at is not None:
-            rows.append((option(f"confirm.{ref}", ctx.t("✅ Confirm")),))
-        rows.append((option(f"decline.{ref}", ctx.t("✖️ Decline")),))
+            rows.append((CONFIRM.option(ctx.t("✅ Confirm"), ref),))
+        rows.append((DECLINE.option(ctx.t("✖️ Decline"), ref),))
     if booking.status is Status.CONFIRMED:
         if booking.starts_at is not None and paris_day(booking.starts_at) <= paris_day(ctx.now):
             rows.append(
                 (
-                    option(f"attended.{ref}", ctx.t("✔️ Attended")),
-                    option(f"noshow.{ref}", ctx.t("➖ No-show")),
+                    ATTENDED.option(ctx.t("✔️ Attended"), ref),
+                    NO_SHOW.option(ctx.t("➖ No-show"), ref),
                 )
             )
     if booking.is_open:
-        rows.append((option(f"cancel.{ref}", ctx.t("❌ Cancel")),))
-    rows.append((option("list", ctx.t("📋 Back to the list")),))
+        rows.append((CANCEL.option(ctx.t("❌ Cancel"), ref),))
+    rows.append((BACK_TO_LIST.option(ctx.t("📋 Back to the list")),))
     return tuple(rows)
 
 
-async def press_booking(ctx: Context, value: str) -> Outcome | None:
-    desk = _desk(ctx)
-    if not is_agent(ctx) or desk is None:
-        return expired_button(ctx)
-    if value == "list":
-        return go("ag-list")
-    action, _, reference = value.partition(".")
-    view = ctx.data(AgentView)
-    view.reference = reference
-    if action in ("decline", "cancel"):
-        view.pending = action
+def _acting(action: str) -> Button:
+    """The button `<action>.<reference>` under a booking: done at once."""
+
+    async def act(ctx: Context, reference: str) -> Outcome:
+        view = ctx.data(AgentView)
+        view.reference = reference
         ctx.keep(view)
-        return go("ag-reason")
-    ctx.keep(view)
-    if action == "confirm":
-        return await _act(ctx, desk, reference, "confirm")
-    if action in ("attended", "noshow"):
-        return await _act(ctx, desk, reference, action)
-    return None
+        return await _act(ctx, _desk(ctx), reference, action)
+
+    return carrying(f"{action}.", act)
+
+
+def _asking_why(action: str) -> Button:
+    """The button `<action>.<reference>` under a booking: the reason is typed next."""
+
+    async def ask_why(ctx: Context, reference: str) -> Outcome:
+        view = ctx.data(AgentView)
+        view.reference, view.pending = reference, action
+        ctx.keep(view)
+        return go(At.REASON)
+
+    return carrying(f"{action}.", ask_why)
+
+
+CONFIRM = _acting("confirm")
+ATTENDED = _acting("attended")
+NO_SHOW = _acting("noshow")
+DECLINE = _asking_why("decline")
+CANCEL = _asking_why("cancel")
+BACK_TO_LIST = to("list", At.LIST)
 
 
 async def _act(
@@ -344,7 +382,7 @@ async def _act(
     )
     if action in ("confirm", "decline", "cancel"):
         done += " " + ctx.t("The person will be told in their language.")
-    return go("ag-booking", Text(done), replace=ctx.state.step in ("ag-booking", "ag-reason"))
+    return go(At.BOOKING, Text(done), replace=ctx.state.step in (At.BOOKING, At.REASON))
 
 
 def _refusal(ctx: Context, reason: Refusal, reference: str) -> str:
@@ -372,8 +410,6 @@ def _refusal(ctx: Context, reason: Refusal, reference: str) -> str:
 
 
 async def show_reason(ctx: Context) -> Sequence[Reply]:
-    if not is_agent(ctx):
-        return [Text(ctx.t("This button has expired. Here is the menu."))]
     view = ctx.data(AgentView)
     if view.pending == "slot":
         text = ctx.t(
@@ -383,26 +419,21 @@ async def show_reason(ctx: Context) -> Sequence[Reply]:
         text = ctx.t(
             "Why? Type the reason the person will read ({reference}).", reference=view.reference
         )
-    rows = [(option("skip", ctx.t("Without a reason")),)]
+    rows = [(NO_REASON.option(ctx.t("Without a reason")),)]
     if view.pending == "decline":
         rows = []
     return [Options(text=text, rows=tuple(rows))] if rows else [Text(text)]
 
 
-async def press_reason(ctx: Context, value: str) -> Outcome | None:
-    desk = _desk(ctx)
-    if not is_agent(ctx) or desk is None:
-        return expired_button(ctx)
-    if value != "skip":
-        return None
-    return await _with_reason(ctx, desk, None)
+async def no_reason(ctx: Context, value: str) -> Outcome:
+    return await _with_reason(ctx, _desk(ctx), None)
+
+
+NO_REASON = on("skip", no_reason)
 
 
 async def text_reason(ctx: Context, text: str) -> Outcome:
-    desk = _desk(ctx)
-    if not is_agent(ctx) or desk is None:
-        return expired_button(ctx)
-    return await _with_reason(ctx, desk, " ".join(text.split())[:500] or None)
+    return await _with_reason(ctx, _desk(ctx), " ".join(text.split())[:500] or None)
 
 
 async def _with_reason(ctx: Context, desk: Bookings, reason: str | None) -> Outcome:
@@ -411,7 +442,7 @@ async def _with_reason(ctx: Context, desk: Bookings, reason: str | None) -> Outc
         return await _cancel_slot(ctx, desk, view.slot, reason)
     if view.pending in ("decline", "cancel"):
         return await _act(ctx, desk, view.reference, view.pending, reason=reason)
-    return go("ag-list", replace=True)
+    return go(At.LIST, replace=True)
 
 
 # -- commands on one booking -----------------------------------------------------------------------
@@ -432,7 +463,7 @@ async def booking_command(ctx: Context, desk: Bookings, words: list[str]) -> Out
     view = ctx.data(AgentView)
     view.reference = reference
     ctx.keep(view)
-    return go("ag-booking", replace=ctx.state.step == "ag-booking")
+    return go(At.BOOKING, replace=ctx.state.step == At.BOOKING)
 
 
 def _time_words(words: list[str]) -> tuple[dt.datetime, int | None, str | None]:
@@ -533,7 +564,7 @@ async def move_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcom
     done = ctx.t(
         "{reference} is moved. The person will be told in their language.", reference=reference
     )
-    return go("ag-booking", Text(done), replace=ctx.state.step == "ag-booking")
+    return go(At.BOOKING, Text(done), replace=ctx.state.step == At.BOOKING)
 
 
 # -- slots -------------------------------------------------------------------------------------
@@ -548,7 +579,7 @@ SLOTS_USAGE = (
 
 async def slots_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     if not words:
-        return go("ag-slots", replace=ctx.state.step == "ag-slots")
+        return go(At.SLOTS, replace=ctx.state.step == At.SLOTS)
     verb, rest = words[0].lower(), words[1:]
     if verb == "add":
         return await _add_slots(ctx, desk, rest)
@@ -569,7 +600,7 @@ async def _add_slots(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
         created=ctx.t.number(len(added.created)),
         unchanged=ctx.t.number(added.unchanged),
     )
-    return go("ag-slots", Text(text), replace=ctx.state.step == "ag-slots")
+    return go(At.SLOTS, Text(text), replace=ctx.state.step == At.SLOTS)
 
 
 async def _cancel_slot(ctx: Context, desk: Bookings, slot_id: int, reason: str | None) -> Outcome:
@@ -585,13 +616,11 @@ async def _cancel_slot(ctx: Context, desk: Bookings, slot_id: int, reason: str |
         number=slot_id,
         count=ctx.t.number(len(cancelled.bookings)),
     )
-    return go("ag-slots", Text(text), replace=ctx.state.step in ("ag-slots", "ag-reason"))
+    return go(At.SLOTS, Text(text), replace=ctx.state.step in (At.SLOTS, At.REASON))
 
 
 async def show_slots(ctx: Context) -> Sequence[Reply]:
     desk = _desk(ctx)
-    if not is_agent(ctx) or desk is None:
-        return [Text(ctx.t("This button has expired. Here is the menu."))]
     today = paris_day(ctx.now)
     slots = await desk.slots_between(
         ctx.now, paris(today + dt.timedelta(days=SLOTS_SHOWN_DAYS), dt.time())
@@ -600,10 +629,10 @@ async def show_slots(ctx: Context) -> Sequence[Reply]:
     lines += [_slot_line(ctx, slot) for slot in slots] or [ctx.t("No open slot.")]
     lines += ["", *(ctx.t("Usage: {usage}", usage=usage) for usage in SLOTS_USAGE)]
     rows = [
-        (option(f"x.{slot.id}", ctx.t("🗑️ Cancel slot {number}", number=slot.id)),)
+        (CANCEL_SLOT.option(ctx.t("🗑️ Cancel slot {number}", number=slot.id), str(slot.id)),)
         for slot in slots[:MAX_BUTTONS]
     ]
-    rows.append((option("today", ctx.t("📋 Today")),))
+    rows.append((TODAY.option(ctx.t("📋 Today")),))
     return [Options(text="\n".join(lines), rows=tuple(rows))]
 
 
@@ -612,18 +641,22 @@ def _slot_line(ctx: Context, slot: SlotView) -> str:
     return f"#{slot.id} {when} {slot.service_id} · {slot.place_id} · {slot.booked}/{slot.capacity}"
 
 
-async def press_slots(ctx: Context, value: str) -> Outcome | None:
-    if not is_agent(ctx):
-        return expired_button(ctx)
-    if value == "today":
-        return await _open_list(ctx, "today")
-    slot_id = parse_number(value[2:]) if value.startswith("x.") else None
-    if slot_id is not None:
-        view = ctx.data(AgentView)
-        view.pending, view.slot = "slot", slot_id
-        ctx.keep(view)
-        return go("ag-reason")
-    return None
+async def today_list(ctx: Context, value: str) -> Outcome:
+    return await _open_list(ctx, "today")
+
+
+async def cancel_slot(ctx: Context, value: str) -> Outcome | None:
+    slot_id = parse_number(value)
+    if slot_id is None:
+        return None
+    view = ctx.data(AgentView)
+    view.pending, view.slot = "slot", slot_id
+    ctx.keep(view)
+    return go(At.REASON)
+
+
+TODAY = on("today", today_list)
+CANCEL_SLOT = carrying("x.", cancel_slot)
 
 
 # -- help ----------------------------------------------------------------------------------------
@@ -659,11 +692,27 @@ COMMANDS: dict[str, CommandFn] = {
 
 AGENTS = Dialog(
     name="agents",
-    start="ag-list",
+    start=At.LIST,
     steps=(
-        Step("ag-list", show_list, press_list),
-        Step("ag-booking", show_booking, press_booking),
-        Step("ag-reason", show_reason, press_reason, on_text=text_reason),
-        Step("ag-slots", show_slots, press_slots),
+        Step(
+            At.LIST,
+            show_list,
+            buttons=(SHOW_TODAY, SHOW_UPCOMING, SHOW_WAITING, REFRESH, OPEN_BOOKING),
+            only_for=may_run_bookings,
+        ),
+        Step(
+            At.BOOKING,
+            show_booking,
+            buttons=(CONFIRM, ATTENDED, NO_SHOW, DECLINE, CANCEL, BACK_TO_LIST),
+            only_for=may_run_bookings,
+        ),
+        Step(
+            At.REASON,
+            show_reason,
+            buttons=(NO_REASON,),
+            on_text=text_reason,
+            only_for=may_run_bookings,
+        ),
+        Step(At.SLOTS, show_slots, buttons=(TODAY, CANCEL_SLOT), only_for=may_run_bookings),
     ),
 )

@@ -1,10 +1,10 @@
-"""Appointments, the person's side: choose a service, a place, a day and a time; see,
-move and cancel one's appointments. Also how a booking reads in a person's language —
-the confirmation card, the calendar file and the notifications the jobs send later.
+"""Appointments, the person's booking: choose a service, a place, a day and a time,
+review, give a contact when the service needs one, and the confirmation.
 
-The booking itself is written in the transaction of the update (`Conversations.bookings`), so
-it commits with the conversation or not at all; a "confirm" button carries a token, so a
-second press books nothing more.
+The booking itself is written in the transaction of the update (`Conversations.bookings`),
+so it commits with the conversation or not at all; a "confirm" button carries a token,
+so a second press books nothing more. The person's list is dialogs/my_appointments.py;
+how a booking reads, dialogs/booking_words.py.
 """
 
 from __future__ import annotations
@@ -12,24 +12,37 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from bookings.calendar import MIME_TYPE, CalendarEntry, filename, ics
-from bookings.catalogue import Catalogue, ContactNeed, Mode, Service, places_of
-from bookings.notices import Notice, NoticeKind
+from bookings.catalogue import ContactNeed, Mode, Service, places_of
 from bookings.reference import new_request_key, parse_number
 from bookings.refusals import PERSON, Refusal, Refused
-from bookings.states import InvalidTransition, Status
-from bookings.views import PARIS, BookingView, Contact, SlotView, paris_day
-from dialogs.documents import open_checklist
-from dialogs.framework import Context, Dialog, Outcome, Step, go, go_back, option, stay
-from dialogs.i18n import N_, Translator, isolate_reply
-from dialogs.ports import Bookings, Library
-from dialogs.replies import Card, Media, MediaKind, Option, Options, Reply, Text
-from dialogs.state import StepData
+from bookings.states import InvalidTransition
+from bookings.views import Contact, SlotView, paris_day
+from dialogs.booking_words import (
+    SERVICE,
+    Booking,
+    BookingFlow,
+    Mine,
+    Viewing,
+    Wording,
+)
+from dialogs.framework import (
+    Context,
+    Dialog,
+    Opens,
+    Outcome,
+    Step,
+    carrying,
+    go,
+    on,
+    stay,
+    to,
+)
+from dialogs.i18n import N_
+from dialogs.ports import Bookings
+from dialogs.replies import Option, Options, Reply, Text
 from knowledge.views import PlaceView
 
-NAV_MENU = "nav:menu"
 MAX_DAYS = 8
 MAX_TIMES = 12
 NAME_LENGTH = (2, 80)
@@ -44,267 +57,9 @@ CONTACT_REASONS = (
     N_("A domiciliation is made in your name: the agent needs it to prepare the request."),
 )
 
-STATUS_TITLES = {
-    Status.REQUESTED: N_("⏳ Appointment requested"),
-    Status.CONFIRMED: N_("✅ Appointment confirmed"),
-    Status.DECLINED: N_("✖️ Request declined"),
-    Status.CANCELLED: N_("❌ Appointment cancelled"),
-    Status.ATTENDED: N_("✔️ Appointment attended"),
-    Status.NO_SHOW: N_("➖ Appointment missed"),
-}
 
-
-class BookingFlow(StepData):
-    """What the person has chosen so far; ids only, never a name or a phone number."""
-
-    namespace: str = "booking"
-    service: str = ""
-    place: str = ""
-    day: str = ""
-    slot: int = 0
-    #: Paging of days: only days after this one are listed.
-    after: str = ""
-    #: The reference being moved; empty for a new booking.
-    moving: str = ""
-    #: The token of the last review shown: its "confirm" books with it, once.
-    key: str = ""
-    #: The booking just made, for the confirmation.
-    done: str = ""
-
-
-class Viewing(StepData):
-    namespace: str = "appointments"
-    reference: str = ""
-
-
-# -- how a booking reads -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Wording:
-    """Bookings in one reader's language: the card, the calendar file, the notifications."""
-
-    t: Translator
-    library: Library
-    catalogue: Catalogue
-
-    @property
-    def locale(self) -> str:
-        return self.t.code
-
-    async def service_title(self, service_id: str) -> str:
-        service = self.catalogue.get(service_id)
-        entry = await self.library.entry(service.entry, self.locale) if service else None
-        return entry.label if entry is not None else service_id
-
-    async def place(self, service_id: str, place_id: str | None) -> PlaceView | None:
-        service = self.catalogue.get(service_id)
-        if service is None or place_id is None:
-            return None
-        entry = await self.library.entry(service.entry, self.locale)
-        return next((p for p in entry.places if p.id == place_id), None) if entry else None
-
-    def day(self, value: dt.datetime) -> str:
-        return self.t.date(value.astimezone(PARIS).date(), "full")
-
-    def when(self, starts_at: dt.datetime, ends_at: dt.datetime | None) -> str:
-        hours = self.t.time(starts_at)
-        if ends_at is not None:
-            hours = f"{hours} – {self.t.time(ends_at)}"
-        return f"{self.day(starts_at)}, {hours}"
-
-    def address(self, place: PlaceView | None) -> str:
-        """What the knowledge base knows of where it is; nothing is made up."""
-        if place is None:
-            return ""
-        parts: list[str] = []
-        if place.address:
-            town = " ".join(part for part in (place.postcode, place.city) if part)
-            parts.append(f"{place.address}, {town}" if town else place.address)
-        elif place.arrondissement:
-            parts.append(self.t("Paris, arrondissement {number}", number=place.arrondissement))
-        return "\n".join(parts)
-
-    def place_lines(self, place: PlaceView | None) -> list[str]:
-        if place is None:
-            return []
-        lines = [f"📍 {place.name}"]
-        address = self.address(place)
-        if address:
-            lines.append(address)
-        if not place.address:
-            lines.append(self.t("We do not know the exact address: check it before going."))
-        return lines
-
-    async def to_bring(self, service_id: str) -> list[str]:
-        service = self.catalogue.get(service_id)
-        if service is None or not service.bring:
-            return []
-        entry = await self.library.entry(service.bring, self.locale)
-        if entry is None:
-            return []
-        lines = []
-        for item in entry.checklist:
-            suffix = " " + self.t("(if it applies)") if item.optional else ""
-            lines.append(f"• {item.label}{suffix}")
-        return lines
-
-    async def card(self, booking: BookingView) -> Card:
-        place = await self.place(booking.service_id, booking.place_id)
-        lines = [await self.service_title(booking.service_id)]
-        if booking.starts_at is not None:
-            lines.append("🗓️ " + self.when(booking.starts_at, booking.ends_at))
-        elif booking.is_open:
-            lines.append(self.t("🕑 An agent will propose a time and tell you here."))
-        lines.extend(self.place_lines(place))
-        lines.append(
-            self.t("🔖 Reference: {reference} (show it at the desk)", reference=booking.reference)
-        )
-        bring = await self.to_bring(booking.service_id) if booking.is_open else []
-        if bring:
-            lines.append(self.t("☑️ What to bring:"))
-            lines.extend(bring)
-        return Card(
-            title=self.t(STATUS_TITLES[booking.status]),
-            body="\n".join(lines),
-            footer=self.status_note(booking),
-        )
-
-    def status_note(self, booking: BookingView) -> str | None:
-        if booking.status is Status.REQUESTED:
-            return self.t("You will get a message here when an agent answers.")
-        if booking.status is Status.CONFIRMED:
-            return self.t("I will remind you the day before and two hours before.")
-        return None
-
-    async def calendar_file(self, booking: BookingView, now: dt.datetime) -> Media | None:
-        if booking.starts_at is None or booking.ends_at is None:
-            return None
-        place = await self.place(booking.service_id, booking.place_id)
-        location = ", ".join(part for part in (place.name if place else "", self.address(place)))
-        description = [self.t("Reference: {reference}", reference=booking.reference)]
-        bring = await self.to_bring(booking.service_id)
-        if bring:
-            description += [self.t("☑️ What to bring:"), *bring]
-        entry = CalendarEntry(
-            reference=booking.reference,
-            title=await self.service_title(booking.service_id),
-            starts_at=booking.starts_at,
-            ends_at=booking.ends_at,
-            location=location.strip(", "),
-            description="\n".join(description),
-            sequence=booking.sequence,
-            cancelled=not booking.is_open,
-        )
-        return Media(
-            media=MediaKind.DOCUMENT,
-            caption=self.t("📎 Add it to your calendar"),
-            filename=filename(booking.reference),
-            content=ics(entry, now),
-            mime_type=MIME_TYPE,
-        )
-
-    async def confirmation(self, booking: BookingView, now: dt.datetime) -> list[Reply]:
-        replies: list[Reply] = [await self.card(booking)]
-        calendar = await self.calendar_file(booking, now) if booking.is_open else None
-        if calendar is not None:
-            replies.append(calendar)
-        return replies
-
-
-def wording(ctx: Context, desk: Bookings) -> Wording:
+def _words(ctx: Context, desk: Bookings) -> Wording:
     return Wording(ctx.t, ctx.services.library, desk.catalogue)
-
-
-# -- notifications ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RenderedNotice:
-    replies: tuple[Reply, ...]
-    #: The same news as short texts, for a WhatsApp template outside its 24-hour window.
-    params: dict[str, str]
-
-
-async def render_notice(
-    words: Wording, notice: Notice, booking: BookingView | None, now: dt.datetime
-) -> RenderedNotice:
-    """A notice in the reader's language, with buttons that still work when pressed later."""
-    t = words.t
-    service = await words.service_title(notice.service_id)
-    place = await words.place(notice.service_id, notice.place_id)
-    when = words.when(notice.starts_at, notice.ends_at) if notice.starts_at else ""
-    params = {
-        "reference": notice.reference,
-        "service": service,
-        "date": words.day(notice.starts_at) if notice.starts_at else "",
-        "time": t.time(notice.starts_at) if notice.starts_at else "",
-        "place": place.name if place else "",
-        "address": words.address(place),
-        "reason": notice.reason or "",
-    }
-    replies = await _notice_replies(words, notice, booking, now, service, when)
-    if t.rtl:
-        replies = [isolate_reply(reply) for reply in replies]
-    return RenderedNotice(replies=tuple(replies), params=params)
-
-
-async def _notice_replies(
-    words: Wording,
-    notice: Notice,
-    booking: BookingView | None,
-    now: dt.datetime,
-    service: str,
-    when: str,
-) -> list[Reply]:
-    t = words.t
-    ref = notice.reference
-    reason = [t("Reason: {reason}", reason=notice.reason)] if notice.reason else []
-    menu = Option(NAV_MENU, t("🏠 Menu"))
-    see = Option(f"my-appts:{ref}", t("🗓️ See my appointment"))
-    another = Option(f"appts:s.{notice.service_id}", t("📅 Choose another time"))
-    kind = notice.kind
-    if kind in (NoticeKind.CONFIRMED, NoticeKind.MOVED) and booking is not None:
-        head = (
-            t("✅ Good news: your appointment {reference} is confirmed.", reference=ref)
-            if kind is NoticeKind.CONFIRMED
-            else t("🔁 Your appointment {reference} was moved by the team.", reference=ref)
-        )
-        return [
-            Text(head),
-            *await words.confirmation(booking, now),
-            Options(t("What next?"), ((see,), (menu,))),
-        ]
-    if kind is NoticeKind.DECLINED:
-        text = t(
-            "Your request {reference} for {service} was declined.", reference=ref, service=service
-        )
-        return [Options("\n".join([text, *reason]), ((menu,),))]
-    if kind in (NoticeKind.CANCELLED, NoticeKind.SLOT_CANCELLED):
-        text = t(
-            "❌ Sorry: your appointment {reference} ({service}, {when}) was cancelled by the team.",
-            reference=ref,
-            service=service,
-            when=when,
-        )
-        offer = t("Would you like another time?")
-        return [Options("\n".join([text, *reason, offer]), ((another,), (menu,)))]
-    if kind in (NoticeKind.DAY_BEFORE, NoticeKind.TWO_HOURS):
-        lead = (
-            t("⏰ Reminder: your appointment is tomorrow.")
-            if kind is NoticeKind.DAY_BEFORE
-            else t("⏰ Reminder: your appointment is in two hours.")
-        )
-        place = await words.place(notice.service_id, notice.place_id)
-        lines = [lead, service, f"🗓️ {when}", *words.place_lines(place)]
-        lines.append(t("🔖 Reference: {reference} (show it at the desk)", reference=ref))
-        cannot = Option(f"my-appt:cancel.{ref}", t("❌ I cannot come"))
-        return [Options("\n".join(lines), ((see,), (cannot,), (menu,)))]
-    return [
-        Options(
-            t("There is news about your appointment {reference}.", reference=ref), ((see,), (menu,))
-        )
-    ]
 
 
 # -- the steps -------------------------------------------------------------------------------
@@ -319,7 +74,9 @@ def _unavailable(ctx: Context) -> list[Reply]:
 
 
 def _gone(ctx: Context) -> Outcome:
-    return go("appts", Text(ctx.t("This appointment is not available any more.")), replace=True)
+    return go(
+        Booking.SERVICES, Text(ctx.t("This appointment is not available any more.")), replace=True
+    )
 
 
 async def _entry_label(ctx: Context, service: Service) -> str:
@@ -336,10 +93,11 @@ async def show_services(ctx: Context) -> Sequence[Reply]:
     open_count = sum(1 for booking in mine if booking.is_open)
     if mine:
         label = ctx.t("🗓️ My appointments ({count})", count=ctx.t.number(open_count))
-        rows.append((option("mine", label),))
+        rows.append((MY_APPOINTMENTS.option(label),))
     for service in desk.catalogue.services:
         icon = "📨" if service.by_request else "📅"
-        rows.append((option(f"s.{service.id}", f"{icon} {await _entry_label(ctx, service)}"),))
+        label = f"{icon} {await _entry_label(ctx, service)}"
+        rows.append((PICK_SERVICE.option(label, service.id),))
     text = "\n".join(
         [
             ctx.t("📅 Appointments"),
@@ -349,16 +107,16 @@ async def show_services(ctx: Context) -> Sequence[Reply]:
     return [Options(text=text, rows=tuple(rows))]
 
 
-async def press_services(ctx: Context, value: str) -> Outcome | None:
-    if value == "mine":
-        return go("my-appts")
-    if value.startswith("s."):
-        return await start_booking(ctx, value[2:])
-    return None
+async def pick_service(ctx: Context, service_id: str) -> Outcome:
+    return await start_booking(ctx, service_id)
+
+
+MY_APPOINTMENTS = to("mine", Mine.LIST)
+PICK_SERVICE = carrying(SERVICE, pick_service)
 
 
 async def start_booking(
-    ctx: Context, service_id: str, moving: BookingView | None = None
+    ctx: Context, service_id: str, moving: BookingFlow | None = None
 ) -> Outcome:
     """Begin a booking of `service_id`, or choose a new time for `moving` (same place)."""
     desk = _desk(ctx)
@@ -368,24 +126,33 @@ async def start_booking(
     flow = BookingFlow(service=service.id)
     places = await _places(ctx, service)
     if moving is not None:
-        flow.moving, flow.place = moving.reference, moving.place_id or ""
+        flow.moving, flow.place = moving.moving, moving.place
     elif len(places) == 1:
         flow.place = places[0].id
     ctx.keep(flow)
     if len(places) > 1 and not flow.place:
-        return go("bk-place")
+        return go(Booking.PLACE)
     if service.mode is Mode.SLOTS:
-        return go("bk-day")
-    return go("bk-review")
+        return go(Booking.DAY)
+    return go(Booking.REVIEW)
 
 
 async def open_for_entry(ctx: Context, slug: str) -> Outcome:
-    """The "Book" button of an entry's card."""
+    """The "Book" button of an entry's card (`Opens.BOOKING`)."""
     desk = _desk(ctx)
     services = desk.catalogue.for_entry(slug) if desk else []
     if len(services) == 1:
         return await start_booking(ctx, services[0].id)
-    return go("appts")
+    return go(Booking.SERVICES)
+
+
+async def open_new_time(ctx: Context, reference: str) -> Outcome:
+    """A new time for the person's booking `reference` (`Opens.NEW_TIME`); the list that
+    opens it keeps the booking's service and place in `BookingFlow` first."""
+    flow = ctx.data(BookingFlow)
+    if flow.moving != reference or not flow.service:
+        return _gone(ctx)
+    return await start_booking(ctx, flow.service, moving=flow)
 
 
 async def _places(ctx: Context, service: Service) -> list[PlaceView]:
@@ -404,11 +171,14 @@ async def show_places(ctx: Context) -> Sequence[Reply]:
         return _unavailable(ctx)
     rows = []
     for place in await _places(ctx, service):
-        rows.append((option(f"{service.id}.{place.id}", f"📍 {place.name}", place.name),))
+        rows.append(
+            (PICK_PLACE.option(f"📍 {place.name}", f"{service.id}.{place.id}", place.name),)
+        )
     return [Options(text=ctx.t("📍 Where would you like to go?"), rows=tuple(rows))]
 
 
-async def press_places(ctx: Context, value: str) -> Outcome | None:
+async def pick_place(ctx: Context, value: str) -> Outcome | None:
+    """`<service>.<place>`."""
     service_id, _, place_id = value.partition(".")
     desk = _desk(ctx)
     service = desk.catalogue.get(service_id) if desk else None
@@ -419,11 +189,14 @@ async def press_places(ctx: Context, value: str) -> Outcome | None:
         flow = BookingFlow(service=service.id)
     flow.place, flow.after = place_id, ""
     ctx.keep(flow)
-    return go("bk-day" if service.mode is Mode.SLOTS else "bk-review")
+    return go(Booking.DAY if service.mode is Mode.SLOTS else Booking.REVIEW)
+
+
+PICK_PLACE = carrying("", pick_place)
 
 
 async def _heading(ctx: Context, desk: Bookings, flow: BookingFlow) -> str:
-    words = wording(ctx, desk)
+    words = _words(ctx, desk)
     title = await words.service_title(flow.service)
     place = await words.place(flow.service, flow.place)
     line = f"{title} · {place.name}" if place else title
@@ -452,13 +225,13 @@ async def show_days(ctx: Context) -> Sequence[Reply]:
         )
         return [Options(text=text, rows=extra)] if extra else [Text(text)]
     rows = [
-        (option(f"d{slot.id}", ctx.t.date(paris_day(slot.starts_at), "full")),)
+        (PICK_DAY.option(ctx.t.date(paris_day(slot.starts_at), "full"), str(slot.id)),)
         for slot in firsts[:MAX_DAYS]
     ]
     if len(firsts) > MAX_DAYS:
-        rows.append((option(f"n{firsts[MAX_DAYS - 1].id}", ctx.t("▶️ Later dates")),))
+        rows.append((LATER_DAYS.option(ctx.t("▶️ Later dates"), str(firsts[MAX_DAYS - 1].id)),))
     if after is not None:
-        rows.append((option("first", ctx.t("◀️ Earliest dates")),))
+        rows.append((EARLIEST_DAYS.option(ctx.t("◀️ Earliest dates")),))
     text = "\n".join([heading, ctx.t("🗓️ Which day?")])
     return [Options(text=text, rows=(*rows, *extra))]
 
@@ -469,7 +242,7 @@ def _other_place_rows(
     service = desk.catalogue.get(flow.service)
     if service is None or len(service.places) < 2 or flow.moving:
         return ()
-    return ((option("places", ctx.t("📍 Another place")),),)
+    return ((OTHER_PLACE.option(ctx.t("📍 Another place")),),)
 
 
 async def _slot_of(ctx: Context, text: str) -> SlotView | None:
@@ -480,27 +253,51 @@ async def _slot_of(ctx: Context, text: str) -> SlotView | None:
     return await desk.slot(slot_id)
 
 
-async def press_days(ctx: Context, value: str) -> Outcome | None:
+async def earliest_days(ctx: Context, value: str) -> Outcome:
     flow = ctx.data(BookingFlow)
-    if value == "places":
-        return go("bk-place")
-    if value == "first":
-        flow.after = ""
-        ctx.keep(flow)
-        return go("bk-day", replace=True)
-    slot = await _slot_of(ctx, value[1:]) if value[:1] in ("d", "n") else None
+    flow.after = ""
+    ctx.keep(flow)
+    return go(Booking.DAY, replace=True)
+
+
+async def _flow_at(ctx: Context, slot_id: str) -> tuple[BookingFlow, SlotView] | None:
+    """The flow moved to the service and place of a slot a button names."""
+    slot = await _slot_of(ctx, slot_id)
     if slot is None:
         return None
+    flow = ctx.data(BookingFlow)
     if flow.service != slot.service_id:
         flow = BookingFlow(service=slot.service_id)
     flow.place = slot.place_id
-    if value.startswith("n"):
-        flow.after = paris_day(slot.starts_at).isoformat()
-        ctx.keep(flow)
-        return go("bk-day", replace=True)
+    return flow, slot
+
+
+async def later_days(ctx: Context, slot_id: str) -> Outcome | None:
+    """Days after the one of the slot named (the last listed)."""
+    found = await _flow_at(ctx, slot_id)
+    if found is None:
+        return None
+    flow, slot = found
+    flow.after = paris_day(slot.starts_at).isoformat()
+    ctx.keep(flow)
+    return go(Booking.DAY, replace=True)
+
+
+async def pick_day(ctx: Context, slot_id: str) -> Outcome | None:
+    """The day of the slot named (the first free one that day)."""
+    found = await _flow_at(ctx, slot_id)
+    if found is None:
+        return None
+    flow, slot = found
     flow.day = paris_day(slot.starts_at).isoformat()
     ctx.keep(flow)
-    return go("bk-time")
+    return go(Booking.TIME)
+
+
+OTHER_PLACE = to("places", Booking.PLACE)
+EARLIEST_DAYS = on("first", earliest_days)
+PICK_DAY = carrying("d", pick_day)
+LATER_DAYS = carrying("n", later_days)
 
 
 async def show_times(ctx: Context) -> Sequence[Reply]:
@@ -512,10 +309,14 @@ async def show_times(ctx: Context) -> Sequence[Reply]:
     slots = await desk.free_slots(flow.service, flow.place, ctx.now, on=day, limit=MAX_TIMES)
     heading = "\n".join([await _heading(ctx, desk, flow), f"🗓️ {ctx.t.date(day, 'full')}"])
     rows = [
-        (option(str(slot.id), f"🕑 {ctx.t.time(slot.starts_at)} – {ctx.t.time(slot.ends_at)}"),)
+        (
+            PICK_TIME.option(
+                f"🕑 {ctx.t.time(slot.starts_at)} – {ctx.t.time(slot.ends_at)}", str(slot.id)
+            ),
+        )
         for slot in slots
     ]
-    rows.append((option("days", ctx.t("🗓️ Another day")),))
+    rows.append((OTHER_DAY.option(ctx.t("🗓️ Another day")),))
     if not slots:
         heading += "\n" + ctx.t("No free time is left that day.")
     else:
@@ -523,9 +324,8 @@ async def show_times(ctx: Context) -> Sequence[Reply]:
     return [Options(text=heading, rows=tuple(rows))]
 
 
-async def press_times(ctx: Context, value: str) -> Outcome | None:
-    if value == "days":
-        return go("bk-day")
+async def pick_time(ctx: Context, value: str) -> Outcome | None:
+    """A slot's id."""
     slot = await _slot_of(ctx, value)
     if slot is None:
         return None
@@ -534,7 +334,11 @@ async def press_times(ctx: Context, value: str) -> Outcome | None:
         flow = BookingFlow(service=slot.service_id)
     flow.place, flow.day, flow.slot = slot.place_id, paris_day(slot.starts_at).isoformat(), slot.id
     ctx.keep(flow)
-    return go("bk-review")
+    return go(Booking.REVIEW)
+
+
+OTHER_DAY = to("days", Booking.DAY)
+PICK_TIME = carrying("", pick_time)
 
 
 def _needs_contact(service: Service, flow: BookingFlow) -> bool:
@@ -555,7 +359,7 @@ async def show_review(ctx: Context) -> Sequence[Reply]:
     flow = ctx.data(BookingFlow)
     flow.key = new_request_key()
     ctx.keep(flow)
-    words = wording(ctx, desk)
+    words = _words(ctx, desk)
     lines = [await _heading(ctx, desk, flow)]
     slot = await desk.slot(flow.slot) if flow.slot else None
     if service.mode is Mode.SLOTS and slot is not None:
@@ -582,7 +386,7 @@ async def show_review(ctx: Context) -> Sequence[Reply]:
         yes = ctx.t("✅ Move it")
     else:
         yes = ctx.t("✅ Confirm")
-    rows = ((option(f"ok.{flow.key}", yes),), (option("no", ctx.t("✖️ Do not book")),))
+    rows = ((CONFIRM.option(yes, flow.key),), (DO_NOT_BOOK.option(ctx.t("✖️ Do not book")),))
     return [Options(text="\n".join(lines), rows=rows)]
 
 
@@ -594,23 +398,29 @@ def _why(ctx: Context, service: Service) -> str:
     return ctx.t(service.why_in("en"))
 
 
-async def press_review(ctx: Context, value: str) -> Outcome | None:
+async def do_not_book(ctx: Context, value: str) -> Outcome:
+    ctx.keep(BookingFlow())
+    return go(Booking.SERVICES, Text(ctx.t("Nothing was booked.")), replace=True)
+
+
+async def confirm(ctx: Context, key: str) -> Outcome | None:
+    """The token of the review shown: a second press of it books nothing more."""
     desk = _desk(ctx)
-    if value == "no":
-        ctx.keep(BookingFlow())
-        return go("appts", Text(ctx.t("Nothing was booked.")), replace=True)
-    if desk is None or not value.startswith("ok."):
+    if desk is None:
         return None
     flow = ctx.data(BookingFlow)
-    key = value[3:]
     if key != flow.key:
         return await _earlier_press(ctx, desk, key)
     service = _flow_service(ctx)
     if service is None:
         return _gone(ctx)
     if _needs_contact(service, flow):
-        return go("bk-contact")
+        return go(Booking.CONTACT)
     return await _book(ctx, desk, service, flow, None)
+
+
+DO_NOT_BOOK = on("no", do_not_book)
+CONFIRM = carrying("ok.", confirm)
 
 
 async def _earlier_press(ctx: Context, desk: Bookings, key: str) -> Outcome:
@@ -618,9 +428,9 @@ async def _earlier_press(ctx: Context, desk: Bookings, key: str) -> Outcome:
     booking = await desk.by_request_key(ctx.person.id, key)
     if booking is not None:
         ctx.keep(BookingFlow(done=booking.reference))
-        return go("bk-done", Text(ctx.t("This was already booked.")), replace=True)
+        return go(Booking.DONE, Text(ctx.t("This was already booked.")), replace=True)
     notice = Text(ctx.t("Please check the details and confirm again."))
-    return go("bk-review", notice, replace=True)
+    return go(Booking.REVIEW, notice, replace=True)
 
 
 async def show_contact(ctx: Context) -> Sequence[Reply]:
@@ -631,14 +441,7 @@ async def show_contact(ctx: Context) -> Sequence[Reply]:
         text = ctx.t("✍️ Please type your first name and family name.")
     else:
         text = ctx.t("📞 Please type your phone number (for example 06 12 34 56 78).")
-    return [Options(text=text, rows=((option("no", ctx.t("✖️ Do not book")),),))]
-
-
-async def press_contact(ctx: Context, value: str) -> Outcome | None:
-    if value == "no":
-        ctx.keep(BookingFlow())
-        return go("appts", Text(ctx.t("Nothing was booked.")), replace=True)
-    return None
+    return [Options(text=text, rows=((DO_NOT_BOOK.option(ctx.t("✖️ Do not book")),),))]
 
 
 async def text_contact(ctx: Context, text: str) -> Outcome:
@@ -710,20 +513,20 @@ async def _book(
     except InvalidTransition:
         return _gone(ctx)
     ctx.keep(BookingFlow(done=booking.reference))
-    return go("bk-done", Text(note), replace=True)
+    return go(Booking.DONE, Text(note), replace=True)
 
 
 def _refused(ctx: Context, refused: Refused) -> Outcome:
     reason = refused.reason
     if reason is Refusal.FULL:
         return go(
-            "bk-time",
+            Booking.TIME,
             Text(ctx.t("Sorry, this time was just taken. Please choose another.")),
             replace=True,
         )
     if reason in (Refusal.PAST, Refusal.SLOT_CANCELLED):
         return go(
-            "bk-day",
+            Booking.DAY,
             Text(ctx.t("This time is not available any more. Please choose another day.")),
             replace=True,
         )
@@ -734,9 +537,9 @@ def _refused(ctx: Context, refused: Refused) -> Outcome:
             "You can change its time or cancel it.",
             reference=refused.booking.reference,
         )
-        return go("my-appt", Text(text), replace=True)
+        return go(Mine.ONE, Text(text), replace=True)
     if reason is Refusal.NEEDS_CONTACT:
-        return go("bk-contact", replace=True)
+        return go(Booking.CONTACT, replace=True)
     return _gone(ctx)
 
 
@@ -746,180 +549,35 @@ async def show_done(ctx: Context) -> Sequence[Reply]:
     booking = await desk.booking(reference, ctx.person.id) if desk and reference else None
     if desk is None or booking is None:
         return _unavailable(ctx)
-    replies = await wording(ctx, desk).confirmation(booking, ctx.now)
-    rows = [(option("mine", ctx.t("🗓️ My appointments")),)]
+    replies = await _words(ctx, desk).confirmation(booking, ctx.now)
+    rows = [(MY_APPOINTMENTS.option(ctx.t("🗓️ My appointments")),)]
     service = desk.catalogue.get(booking.service_id)
     if service is not None and service.bring:
-        rows.append((option(f"bring.{service.bring}", ctx.t("☑️ Tick the documents to bring")),))
+        rows.append((TO_BRING.option(ctx.t("☑️ Tick the documents to bring"), service.bring),))
     return [*replies, Options(text=ctx.t("What next?"), rows=tuple(rows))]
 
 
-async def press_done(ctx: Context, value: str) -> Outcome | None:
-    if value == "mine":
-        return go("my-appts")
-    if value.startswith("bring."):
-        return await open_checklist(ctx, value.removeprefix("bring."))
-    return None
+async def to_bring(ctx: Context, slug: str) -> Outcome:
+    return await ctx.open(Opens.CHECKLIST, slug)
 
 
-# -- my appointments ---------------------------------------------------------------------------
-
-
-async def show_mine(ctx: Context) -> Sequence[Reply]:
-    desk = _desk(ctx)
-    if desk is None:
-        return _unavailable(ctx)
-    words = wording(ctx, desk)
-    mine = await desk.mine(ctx.person.id, ctx.now)
-    if not mine:
-        return [
-            Options(
-                text=ctx.t("You have no appointments."),
-                rows=((option("book", ctx.t("📅 Book an appointment")),),),
-            )
-        ]
-    rows = [(await _mine_option(ctx, words, booking),) for booking in mine]
-    rows.append((option("book", ctx.t("📅 Book an appointment")),))
-    return [Options(text=ctx.t("🗓️ Your appointments"), rows=tuple(rows))]
-
-
-async def _mine_option(ctx: Context, words: Wording, booking: BookingView) -> Option:
-    title = await words.service_title(booking.service_id)
-    icon = {Status.CONFIRMED: "✅", Status.REQUESTED: "⏳"}.get(booking.status, "▫️")
-    if booking.starts_at is not None:
-        when = (
-            f"{ctx.t.date(paris_day(booking.starts_at), 'medium')} {ctx.t.time(booking.starts_at)}"
-        )
-        label = f"{icon} {when} · {title}"
-    else:
-        label = f"{icon} {title}"
-    return option(booking.reference, label, f"{title} · {booking.reference}")
-
-
-async def press_mine(ctx: Context, value: str) -> Outcome | None:
-    if value == "book":
-        return go("appts")
-    booking = await _viewed(ctx, value)
-    if booking is None:
-        return _no_longer(ctx)
-    ctx.keep(Viewing(reference=booking.reference))
-    return go("my-appt")
-
-
-def _no_longer(ctx: Context) -> Outcome:
-    """A button about an appointment that is not (or no longer) this person's."""
-    text = Text(ctx.t("This appointment is not available any more."))
-    return go("my-appts", text, replace=True)
-
-
-async def _viewed(ctx: Context, reference: str | None = None) -> BookingView | None:
-    desk = _desk(ctx)
-    reference = reference or ctx.data(Viewing).reference
-    if desk is None or not reference:
-        return None
-    return await desk.booking(reference, ctx.person.id)
-
-
-async def show_one(ctx: Context) -> Sequence[Reply]:
-    desk = _desk(ctx)
-    booking = await _viewed(ctx)
-    if desk is None or booking is None:
-        return [Text(ctx.t("This appointment is not available any more."))]
-    ref = booking.reference
-    rows: list[tuple[Option, ...]] = []
-    ahead = booking.is_open and not booking.is_past(ctx.now)
-    if ahead and booking.starts_at is not None:
-        rows.append((option(f"ics.{ref}", ctx.t("📎 Calendar file")),))
-    service = desk.catalogue.get(booking.service_id)
-    if ahead and service is not None and service.mode is Mode.SLOTS:
-        rows.append((option(f"move.{ref}", ctx.t("🔁 Change the time")),))
-    if ahead:
-        rows.append((option(f"cancel.{ref}", ctx.t("❌ Cancel this appointment")),))
-    rows.append((option("mine", ctx.t("🗓️ My appointments")),))
-    card = await wording(ctx, desk).card(booking)
-    return [card, Options(text=ctx.t("What next?"), rows=tuple(rows))]
-
-
-async def press_one(ctx: Context, value: str) -> Outcome | None:
-    if value == "mine":
-        return go("my-appts")
-    action, _, reference = value.partition(".")
-    desk = _desk(ctx)
-    booking = await _viewed(ctx, reference)
-    if desk is None or booking is None:
-        return _no_longer(ctx)
-    ctx.keep(Viewing(reference=booking.reference))
-    if not booking.is_open or booking.is_past(ctx.now):
-        return go(
-            "my-appt", Text(ctx.t("This appointment cannot be changed any more.")), replace=True
-        )
-    if action == "ics":
-        media = await wording(ctx, desk).calendar_file(booking, ctx.now)
-        return stay(media) if media is not None else None
-    if action == "move":
-        return await start_booking(ctx, booking.service_id, moving=booking)
-    if action == "cancel":
-        return go("my-cancel")
-    return None
-
-
-async def show_cancel(ctx: Context) -> Sequence[Reply]:
-    desk = _desk(ctx)
-    booking = await _viewed(ctx)
-    if desk is None or booking is None:
-        return [Text(ctx.t("This appointment is not available any more."))]
-    card = await wording(ctx, desk).card(booking)
-    return [
-        card,
-        Options(
-            text=ctx.t("Cancel this appointment? The place will go to someone else."),
-            rows=(
-                (option(f"yes.{booking.reference}", ctx.t("❌ Yes, cancel it")),),
-                (option("no", ctx.t("↩️ No, keep it")),),
-            ),
-        ),
-    ]
-
-
-async def press_cancel(ctx: Context, value: str) -> Outcome | None:
-    if value == "no":
-        return go_back()
-    action, _, reference = value.partition(".")
-    desk = _desk(ctx)
-    if action != "yes" or desk is None:
-        return None
-    try:
-        booking = await desk.cancel(reference, by=PERSON, now=ctx.now, person_id=ctx.person.id)
-    except Refused as refused:
-        if refused.reason is Refusal.PAST:
-            return go(
-                "my-appts",
-                Text(ctx.t("This appointment cannot be changed any more.")),
-                replace=True,
-            )
-        return _no_longer(ctx)
-    except InvalidTransition:
-        return go("my-appts", Text(ctx.t("This appointment is already closed.")), replace=True)
-    done = ctx.t("Your appointment {reference} is cancelled.", reference=booking.reference)
-    return go("my-appts", Text(done), replace=True)
+TO_BRING = carrying("bring.", to_bring)
 
 
 APPOINTMENTS = Dialog(
     name="appointments",
-    start="appts",
+    start=Booking.SERVICES,
     menu_label=N_("Appointments"),
     icon="📅",
     order=40,
     steps=(
-        Step("appts", show_services, press_services),
-        Step("bk-place", show_places, press_places),
-        Step("bk-day", show_days, press_days),
-        Step("bk-time", show_times, press_times),
-        Step("bk-review", show_review, press_review),
-        Step("bk-contact", show_contact, press_contact, on_text=text_contact),
-        Step("bk-done", show_done, press_done),
-        Step("my-appts", show_mine, press_mine),
-        Step("my-appt", show_one, press_one),
-        Step("my-cancel", show_cancel, press_cancel),
+        Step(Booking.SERVICES, show_services, buttons=(MY_APPOINTMENTS, PICK_SERVICE)),
+        Step(Booking.PLACE, show_places, buttons=(PICK_PLACE,)),
+        Step(Booking.DAY, show_days, buttons=(OTHER_PLACE, EARLIEST_DAYS, PICK_DAY, LATER_DAYS)),
+        Step(Booking.TIME, show_times, buttons=(OTHER_DAY, PICK_TIME)),
+        Step(Booking.REVIEW, show_review, buttons=(DO_NOT_BOOK, CONFIRM)),
+        Step(Booking.CONTACT, show_contact, buttons=(DO_NOT_BOOK,), on_text=text_contact),
+        Step(Booking.DONE, show_done, buttons=(MY_APPOINTMENTS, TO_BRING)),
     ),
+    opens={Opens.BOOKING: open_for_entry, Opens.NEW_TIME: open_new_time},
 )

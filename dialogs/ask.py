@@ -10,14 +10,35 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from dialogs.framework import Context, Dialog, Outcome, Step, go, option, stay
+from dialogs.framework import (
+    Context,
+    Dialog,
+    Home,
+    Opens,
+    Outcome,
+    Step,
+    StepName,
+    carrying,
+    go,
+    on,
+    stay,
+    to,
+)
 from dialogs.i18n import N_
-from dialogs.reading import open_entry
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import StepData
 from knowledge import locales
 
 EMERGENCY_ENTRY = "emergency-numbers"
+
+
+class At(StepName):
+    PROMPT = "prompt"
+    RESULTS = "results"
+    NOTHING = "nothing"
+    LEAVE = "leave"
+
+
 MAX_RESULTS = 3
 MAX_QUESTION_CHARS = 1000
 
@@ -46,7 +67,7 @@ class Question(StepData):
 
 async def emergency_words(ctx: Context, text: str) -> Outcome | None:
     if is_emergency(text):
-        return open_entry(ctx, EMERGENCY_ENTRY)
+        return await ctx.open(Opens.ENTRY, EMERGENCY_ENTRY)
     return None
 
 
@@ -57,8 +78,8 @@ async def search_question(ctx: Context, text: str) -> Outcome:
     ctx.keep(Question(text=question, found=[hit.slug for hit in hits]))
     if not hits:
         await ctx.conversations.count_unanswered(locale)
-        return go("nothing")
-    return go("results")
+        return go(At.NOTHING)
+    return go(At.RESULTS)
 
 
 async def fallback(ctx: Context, text: str) -> Outcome | None:
@@ -95,17 +116,17 @@ async def show_results(ctx: Context) -> Sequence[Reply]:
     for slug in ctx.data(Question).found:
         entry = await ctx.services.library.entry(slug, locale)
         if entry is not None:
-            rows.append((option(f"e-{entry.slug}", entry.label, entry.title),))
-    rows.append((option("none", ctx.t("🤷 None of these")),))
+            rows.append((FOUND.option(entry.label, entry.slug, entry.title),))
+    rows.append((NONE_OF_THESE.option(ctx.t("🤷 None of these")),))
     return [Options(text=ctx.t("🔎 Is it one of these?"), rows=tuple(rows))]
 
 
-async def press_results(ctx: Context, value: str) -> Outcome | None:
-    if value.startswith("e-"):
-        return open_entry(ctx, value[2:])
-    if value == "none":
-        return go("nothing")
-    return None
+async def open_found(ctx: Context, slug: str) -> Outcome:
+    return await ctx.open(Opens.ENTRY, slug)
+
+
+FOUND = carrying("e-", open_found)
+NONE_OF_THESE = to("none", At.NOTHING)
 
 
 async def show_nothing(ctx: Context) -> Sequence[Reply]:
@@ -116,19 +137,15 @@ async def show_nothing(ctx: Context) -> Sequence[Reply]:
                 "or leave your question for a person from the social services."
             ),
             rows=(
-                (option("rephrase", ctx.t("✏️ Say it differently")),),
-                (option("leave", ctx.t("🙋 Leave it for a person")),),
+                (REPHRASE.option(ctx.t("✏️ Say it differently")),),
+                (LEAVE_IT.option(ctx.t("🙋 Leave it for a person")),),
             ),
         )
     ]
 
 
-async def press_nothing(ctx: Context, value: str) -> Outcome | None:
-    if value == "rephrase":
-        return go("prompt", replace=True)
-    if value == "leave":
-        return go("leave")
-    return None
+REPHRASE = to("rephrase", At.PROMPT, replace=True)
+LEAVE_IT = to("leave", At.LEAVE)
 
 
 async def show_leave(ctx: Context) -> Sequence[Reply]:
@@ -142,19 +159,21 @@ async def show_leave(ctx: Context) -> Sequence[Reply]:
                 "Your question and your language are kept for that, nothing else. Send it?"
             ),
             rows=(
-                (option("send", ctx.t("📨 Yes, send it")),),
-                (option("cancel", ctx.t("No")),),
+                (SEND.option(ctx.t("📨 Yes, send it")),),
+                (DO_NOT_SEND.option(ctx.t("No")),),
             ),
         )
     ]
 
 
-async def press_leave(ctx: Context, value: str) -> Outcome | None:
+async def do_not_send(ctx: Context, value: str) -> Outcome:
+    ctx.keep(Question())
+    return go(Home.MENU)
+
+
+async def send(ctx: Context, value: str) -> Outcome | None:
     question = ctx.data(Question)
-    if value == "cancel":
-        ctx.keep(Question())
-        return go("menu")
-    if value != "send" or not question.text:
+    if not question.text:
         return None
     number = await ctx.conversations.open_ticket(
         ctx.person, ctx.person.locale or "fr", question.text
@@ -171,24 +190,28 @@ async def press_leave(ctx: Context, value: str) -> Outcome | None:
     return stay(done)
 
 
+SEND = on("send", send)
+DO_NOT_SEND = on("cancel", do_not_send)
+
+
 ASK = Dialog(
     name="ask",
-    start="prompt",
+    start=At.PROMPT,
     menu_label=N_("Ask a question"),
     icon="💬",
     order=50,
     steps=(
-        Step("prompt", show_prompt, on_text=text_prompt),
-        Step("results", show_results, press_results, on_text=text_prompt),
-        Step("nothing", show_nothing, press_nothing, on_text=text_prompt),
-        Step("leave", show_leave, press_leave, reentrant=False),
+        Step(At.PROMPT, show_prompt, on_text=text_prompt),
+        Step(At.RESULTS, show_results, buttons=(FOUND, NONE_OF_THESE), on_text=text_prompt),
+        Step(At.NOTHING, show_nothing, buttons=(REPHRASE, LEAVE_IT), on_text=text_prompt),
+        Step(At.LEAVE, show_leave, buttons=(SEND, DO_NOT_SEND), reentrant=False),
     ),
 )
 
 
 async def open_emergency(ctx: Context) -> Outcome:
     """The menu item opens the emergency numbers at once: one tap."""
-    return open_entry(ctx, EMERGENCY_ENTRY)
+    return await ctx.open(Opens.ENTRY, EMERGENCY_ENTRY)
 
 
 EMERGENCY = Dialog(

@@ -8,8 +8,9 @@ from dialogs.appointments import APPOINTMENTS
 from dialogs.documents import DOCUMENTS
 from dialogs.framework import Registry
 from dialogs.french import FRENCH
-from dialogs.near import NEAR
-from dialogs.reading import READING, location_anywhere, open_from_link
+from dialogs.my_appointments import MY_APPOINTMENTS
+from dialogs.near import NEAR, location_anywhere
+from dialogs.reading import READING, open_from_link
 from dialogs.rights import RIGHTS
 
 
@@ -19,10 +20,12 @@ def build_registry() -> Registry:
         registry.add(dialog)
     # Appointments: the person's side in the menu; the agents' side as role-checked commands.
     registry.add(APPOINTMENTS)
+    registry.add(MY_APPOINTMENTS)
     registry.add(AGENTS)
     registry.commands.update(COMMANDS)
     # Deep links: `/start e-<slug>` opens an entry in the reader's own language.
     registry.on_start("e", open_from_link)
     registry.text_fallbacks.append(ask.fallback)
     registry.location_fallback = location_anywhere
+    registry.check()
     return registry

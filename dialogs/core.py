@@ -7,14 +7,25 @@ from collections.abc import Sequence
 from dialogs.framework import (
     Context,
     Dialog,
+    Home,
     Outcome,
     Step,
+    StepName,
     ask,
+    carrying,
     go,
-    option,
+    on,
+    to,
 )
 from dialogs.i18n import N_, language_info
 from dialogs.replies import Options, Reply, Text
+
+
+class At(StepName):
+    SETTINGS = "settings"
+    PRIVACY = "privacy"
+    FORGET = "forget"
+
 
 # -- language ---------------------------------------------------------------------------
 
@@ -42,12 +53,12 @@ async def show_language(ctx: Context) -> Sequence[Reply]:
         text = "🌐 " + " · ".join(prompts)
     else:
         text = "🌐 " + ctx.t("Choose your language")
-    options = [option(code, language_info(code).native_name) for code in codes]
+    options = [LANGUAGE.option(language_info(code).native_name, code) for code in codes]
     rows = tuple(tuple(options[i : i + 2]) for i in range(0, len(options), 2))
     return [Options(text=text, rows=rows)]
 
 
-async def press_language(ctx: Context, value: str) -> Outcome | None:
+async def choose_language(ctx: Context, value: str) -> Outcome | None:
     if value not in ctx.catalogs:
         return None
     ctx.switch_locale(value)
@@ -61,7 +72,7 @@ async def press_language(ctx: Context, value: str) -> Outcome | None:
             outcome = await handler(ctx, rest)
             if outcome is not None:
                 return Outcome(replies=(note, *outcome.replies), goto=outcome.goto, replace=True)
-    return go("menu", note, replace=True)
+    return go(Home.MENU, note, replace=True)
 
 
 # -- main menu ----------------------------------------------------------------------------
@@ -69,7 +80,7 @@ async def press_language(ctx: Context, value: str) -> Outcome | None:
 
 async def show_menu(ctx: Context) -> Sequence[Reply]:
     entries = [
-        option(dialog.name, f"{dialog.icon} {ctx.t(dialog.menu_label)}".strip())
+        MENU_ITEM.option(f"{dialog.icon} {ctx.t(dialog.menu_label)}".strip(), dialog.name)
         for dialog in ctx.registry.menu_dialogs()
         if dialog.menu_label
     ]
@@ -77,13 +88,13 @@ async def show_menu(ctx: Context) -> Sequence[Reply]:
     return [Options(text=ctx.t("🏠 Main menu. What do you need?"), rows=rows)]
 
 
-async def press_menu(ctx: Context, value: str) -> Outcome | None:
+async def open_menu_item(ctx: Context, value: str) -> Outcome | None:
     dialog = ctx.registry.dialogs.get(value)
     if dialog is None or not dialog.menu_label:
         return None
     if dialog.on_open is not None:
         return await dialog.on_open(ctx)
-    return go(dialog.start)
+    return Outcome(goto=dialog.start)
 
 
 # -- help -----------------------------------------------------------------------------------
@@ -110,18 +121,18 @@ async def show_settings(ctx: Context) -> Sequence[Reply]:
     return [
         ask(
             ctx.t("⚙️ Language and settings"),
-            option("language", ctx.t("🌐 Change language")),
-            option("privacy", ctx.t("🔒 What we keep about you")),
-            option("forget", ctx.t("🗑️ Delete my data")),
-            option("help", ctx.t("ℹ️ Help")),
+            TO_LANGUAGE.option(ctx.t("🌐 Change language")),
+            TO_PRIVACY.option(ctx.t("🔒 What we keep about you")),
+            TO_FORGET.option(ctx.t("🗑️ Delete my data")),
+            TO_HELP.option(ctx.t("ℹ️ Help")),
         )
     ]
 
 
-async def press_settings(ctx: Context, value: str) -> Outcome | None:
-    targets = {"language": "lang", "privacy": "privacy", "forget": "forget", "help": "help"}
-    target = targets.get(value)
-    return go(target) if target else None
+TO_LANGUAGE = to("language", Home.LANGUAGE)
+TO_PRIVACY = to("privacy", At.PRIVACY)
+TO_FORGET = to("forget", At.FORGET)
+TO_HELP = to("help", Home.HELP)
 
 
 async def show_privacy(ctx: Context) -> Sequence[Reply]:
@@ -142,17 +153,13 @@ async def show_forget(ctx: Context) -> Sequence[Reply]:
     return [
         ask(
             ctx.t("Delete everything Passerelle keeps about you? This cannot be undone."),
-            option("yes", ctx.t("Yes, delete")),
-            option("no", ctx.t("No, keep")),
+            FORGET_YES.option(ctx.t("Yes, delete")),
+            FORGET_NO.option(ctx.t("No, keep")),
         )
     ]
 
 
-async def press_forget(ctx: Context, value: str) -> Outcome | None:
-    if value == "no":
-        return go("menu", replace=True)
-    if value != "yes":
-        return None
+async def forget(ctx: Context, value: str) -> Outcome | None:
     await ctx.conversations.forget_person(ctx.person)
     ctx.person.locale = None
     ctx.person.situation = None
@@ -160,46 +167,47 @@ async def press_forget(ctx: Context, value: str) -> Outcome | None:
     ctx.state.data.clear()
     ctx.state.back_stack.clear()
     done = Text(ctx.t("Done. Everything was deleted. Write to me again whenever you want."))
-    return go("lang", done, replace=True)
+    return go(Home.LANGUAGE, done, replace=True)
 
 
-async def no_buttons(ctx: Context, value: str) -> Outcome | None:
-    return None
+LANGUAGE = carrying("", choose_language)
+MENU_ITEM = carrying("", open_menu_item)
+FORGET_YES = on("yes", forget)
+FORGET_NO = to("no", Home.MENU, replace=True)
 
-
-LANGUAGE = Dialog(
+LANGUAGES = Dialog(
     name="language",
-    start="lang",
-    steps=(Step("lang", show_language, press_language, navigation=True),),
+    start=Home.LANGUAGE,
+    steps=(Step(Home.LANGUAGE, show_language, buttons=(LANGUAGE,), navigation=True),),
 )
 
 CORE = Dialog(
     name="core",
-    start="menu",
-    steps=(Step("menu", show_menu, press_menu, navigation=False),),
+    start=Home.MENU,
+    steps=(Step(Home.MENU, show_menu, buttons=(MENU_ITEM,), navigation=False),),
 )
 
 SETTINGS = Dialog(
     name="settings",
-    start="settings",
+    start=At.SETTINGS,
     menu_label=N_("Language and settings"),
     icon="⚙️",
     order=900,
     steps=(
-        Step("settings", show_settings, press_settings),
-        Step("privacy", show_privacy, no_buttons),
-        Step("forget", show_forget, press_forget, reentrant=False),
+        Step(At.SETTINGS, show_settings, buttons=(TO_LANGUAGE, TO_PRIVACY, TO_FORGET, TO_HELP)),
+        Step(At.PRIVACY, show_privacy, buttons=()),
+        Step(At.FORGET, show_forget, buttons=(FORGET_YES, FORGET_NO), reentrant=False),
     ),
 )
 
 HELP = Dialog(
     name="help",
-    start="help",
+    start=Home.HELP,
     menu_label=N_("Help"),
     icon="ℹ️",
     order=950,
-    steps=(Step("help", show_help, no_buttons),),
+    steps=(Step(Home.HELP, show_help, buttons=()),),
 )
 
 
-DIALOGS = (LANGUAGE, CORE, SETTINGS, HELP)
+DIALOGS = (LANGUAGES, CORE, SETTINGS, HELP)

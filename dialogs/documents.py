@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from dialogs.framework import Context, Dialog, Outcome, Step, go, option
+from dialogs.framework import Context, Dialog, Opens, Outcome, Step, StepName, carrying, go
 from dialogs.i18n import N_
 from dialogs.replies import Card, Option, Options, Reply, Text
 from dialogs.state import Consent, StepData
 from knowledge.schema import Kind
 from knowledge.views import LocalizedEntry
+
+
+class At(StepName):
+    LIST = "docs"
+    KEEP = "keep"
+    CHECK = "check"
+    DESK = "desk"
+
 
 HAVE = "✅"
 NOT_YET = "⬜"
@@ -31,8 +39,8 @@ async def open_checklist(ctx: Context, slug: str) -> Outcome:
     checklists.open = slug
     ctx.keep(checklists)
     if Consent.KEEP_CHECKLISTS.value not in ctx.person.consents:
-        return go("keep")
-    return go("check")
+        return go(At.KEEP)
+    return go(At.CHECK)
 
 
 async def procedures(ctx: Context) -> list[LocalizedEntry]:
@@ -47,7 +55,7 @@ async def show_list(ctx: Context) -> Sequence[Reply]:
     for entry in await procedures(ctx):
         done = len(set(checklists.ticked.get(entry.slug, [])) & {i.id for i in entry.checklist})
         progress = f" ({done}/{len(entry.checklist)})" if entry.slug in checklists.ticked else ""
-        rows.append((option(entry.slug, f"📄 {entry.label}{progress}", entry.title),))
+        rows.append((PROCEDURE.option(f"📄 {entry.label}{progress}", entry.slug, entry.title),))
     if not rows:
         return [Text(ctx.t("No document list is available yet."))]
     return [
@@ -57,10 +65,14 @@ async def show_list(ctx: Context) -> Sequence[Reply]:
     ]
 
 
-async def press_list(ctx: Context, value: str) -> Outcome | None:
+async def pick_procedure(ctx: Context, value: str) -> Outcome | None:
     if not any(entry.slug == value for entry in await procedures(ctx)):
         return None
     return await open_checklist(ctx, value)
+
+
+#: A procedure's slug.
+PROCEDURE = carrying("", pick_procedure)
 
 
 async def show_keep(ctx: Context) -> Sequence[Reply]:
@@ -71,18 +83,22 @@ async def show_keep(ctx: Context) -> Sequence[Reply]:
                 "Only the ticks are kept. You can delete them at any time."
             ),
             rows=(
-                (option("yes", ctx.t("Yes, keep them")),),
-                (option("no", ctx.t("No, only for now")),),
+                (KEEP.option(ctx.t("Yes, keep them"), "yes"),),
+                (KEEP.option(ctx.t("No, only for now"), "no"),),
             ),
         )
     ]
 
 
-async def press_keep(ctx: Context, value: str) -> Outcome | None:
+async def keep_ticks(ctx: Context, value: str) -> Outcome | None:
     if value not in ("yes", "no"):
         return None
     ctx.person.consents[Consent.KEEP_CHECKLISTS.value] = value == "yes"
-    return go("check", replace=True)
+    return go(At.CHECK, replace=True)
+
+
+#: "yes" or "no".
+KEEP = carrying("", keep_ticks)
 
 
 async def _open_entry(ctx: Context) -> LocalizedEntry | None:
@@ -102,9 +118,9 @@ async def show_check(ctx: Context) -> Sequence[Reply]:
         mark = HAVE if item.id in ticked else NOT_YET
         suffix = " " + ctx.t("(if it applies)") if item.optional else ""
         rows.append(
-            (option(f"t.{entry.slug}.{item.id}", f"{mark} {item.label}{suffix}", item.label),)
+            (TICK.option(f"{mark} {item.label}{suffix}", f"{entry.slug}.{item.id}", item.label),)
         )
-    rows.append((option(f"desk.{entry.slug}", ctx.t("🪪 Show at the desk")),))
+    rows.append((AT_THE_DESK.option(ctx.t("🪪 Show at the desk"), entry.slug),))
     done = len(ticked & {item.id for item in entry.checklist})
     text = "\n".join(
         [
@@ -120,18 +136,30 @@ async def show_check(ctx: Context) -> Sequence[Reply]:
     return [Options(text=text, rows=tuple(rows))]
 
 
-async def press_check(ctx: Context, value: str) -> Outcome | None:
-    action, _, rest = value.partition(".")
-    slug, _, item_id = rest.partition(".")
+async def _checklist_of(ctx: Context, slug: str) -> LocalizedEntry | None:
     entry = await ctx.services.library.entry(slug, ctx.person.locale or "fr") if slug else None
-    if entry is None or not entry.checklist:
+    return entry if entry is not None and entry.checklist else None
+
+
+async def at_the_desk(ctx: Context, value: str) -> Outcome | None:
+    slug, _, _ = value.partition(".")
+    if await _checklist_of(ctx, slug) is None:
         return None
     checklists = ctx.data(Checklists)
     checklists.open = slug
-    if action == "desk":
-        ctx.keep(checklists)
-        return go("desk")
-    if action != "t" or item_id not in {item.id for item in entry.checklist}:
+    ctx.keep(checklists)
+    return go(At.DESK)
+
+
+async def tick(ctx: Context, value: str) -> Outcome | None:
+    """`<slug>.<item>`: the document is there, or not any more."""
+    slug, _, item_id = value.partition(".")
+    entry = await _checklist_of(ctx, slug)
+    if entry is None:
+        return None
+    checklists = ctx.data(Checklists)
+    checklists.open = slug
+    if item_id not in {item.id for item in entry.checklist}:
         return None
     ticked = checklists.ticked.setdefault(slug, [])
     if item_id in ticked:
@@ -139,7 +167,11 @@ async def press_check(ctx: Context, value: str) -> Outcome | None:
     else:
         ticked.append(item_id)
     ctx.keep(checklists)
-    return go("check", replace=True)
+    return go(At.CHECK, replace=True)
+
+
+TICK = carrying("t.", tick)
+AT_THE_DESK = carrying("desk.", at_the_desk)
 
 
 async def show_desk(ctx: Context) -> Sequence[Reply]:
@@ -168,20 +200,17 @@ DESK_HAVE = "j'ai ce document"
 DESK_NOT_YET = "pas encore"
 
 
-async def no_choice(ctx: Context, value: str) -> Outcome | None:
-    return None
-
-
 DOCUMENTS = Dialog(
     name="documents",
-    start="docs",
+    start=At.LIST,
     menu_label=N_("Documents for a procedure"),
     icon="📄",
     order=30,
     steps=(
-        Step("docs", show_list, press_list),
-        Step("keep", show_keep, press_keep, reentrant=False),
-        Step("check", show_check, press_check),
-        Step("desk", show_desk, no_choice),
+        Step(At.LIST, show_list, buttons=(PROCEDURE,)),
+        Step(At.KEEP, show_keep, buttons=(KEEP,), reentrant=False),
+        Step(At.CHECK, show_check, buttons=(TICK, AT_THE_DESK)),
+        Step(At.DESK, show_desk, buttons=()),
     ),
+    opens={Opens.CHECKLIST: open_checklist},
 )

@@ -15,6 +15,7 @@ from dialogs.framework import (
     NAV_MENU,
     SEP,
     Context,
+    Home,
     Outcome,
     Registry,
     Step,
@@ -32,9 +33,9 @@ MAX_ATTEMPTS = 8
 #: Silence after which the next message starts a new conversation.
 CONVERSATION_GAP = dt.timedelta(hours=12)
 START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-MENU_STEP = "menu"
-LANGUAGE_STEP = "lang"
-HELP_STEP = "help"
+MENU_STEP = Home.MENU
+LANGUAGE_STEP = Home.LANGUAGE
+HELP_STEP = Home.HELP
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,11 @@ class Engine:
         if name == "back":
             return await self._apply(ctx, Outcome(back=True))
         handler = self.registry.commands.get(name)
-        if handler is not None:
-            return await self._apply(ctx, await handler(ctx, argument))
+        outcome = await handler(ctx, argument) if handler is not None else None
+        if outcome is not None:
+            return await self._apply(ctx, outcome)
+        # Unknown, or not for this person: the same answer, so that nothing tells a
+        # person a command they may not use exists.
         notice = Text(ctx.t("I do not know this command. Here is the menu."))
         return [notice, *await self.menu(ctx)]
 
@@ -210,7 +214,8 @@ class Engine:
             return await self._apply(ctx, Outcome(back=True))
         code, _, value = option_id.partition(SEP)
         found = self.registry.step(code)
-        if found is None or found[1].on_press is None:
+        # A step not for this person answers as a button that does not exist.
+        if found is None or not found[1].pressable or not found[1].allows(ctx):
             return await self._expired(ctx)
         dialog, step = found
         if code != ctx.state.step:
@@ -219,8 +224,7 @@ class Engine:
             # An older button of another step: handle it there, as if the person were back on it.
             ctx.state.push(ctx.state.step)
             ctx.state.dialog, ctx.state.step = dialog.name, code
-        assert step.on_press is not None
-        outcome = await step.on_press(ctx, value)
+        outcome = await step.press(ctx, value)
         if outcome is None:
             notice = Text(ctx.t("This choice is not available any more."))
             return [notice, *await self._show_current(ctx)]
@@ -231,6 +235,8 @@ class Engine:
             return await self.menu(ctx)
         found = self.registry.step(ctx.state.step)
         if found is not None and found[1].on_text is not None:
+            if not found[1].allows(ctx):
+                return await self._expired(ctx)
             return await self._apply(ctx, await found[1].on_text(ctx, text))
         for fallback in self.registry.text_fallbacks:
             outcome = await fallback(ctx, text)
@@ -284,6 +290,8 @@ class Engine:
         if found is None:
             raise LookupError(f"no step {code!r}")
         dialog, step = found
+        if not step.allows(ctx):
+            return await self._expired(ctx)
         if code == MENU_STEP:
             ctx.state.back_stack.clear()
         elif push and ctx.state.step != code:
@@ -295,6 +303,8 @@ class Engine:
         found = self.registry.step(ctx.state.step)
         if found is None:
             return await self.menu(ctx)
+        if not found[1].allows(ctx):
+            return await self._expired(ctx)
         return qualify(await found[1].show(ctx), ctx.state.step)
 
     # -- finishing touches ------------------------------------------------------------

@@ -6,21 +6,71 @@ A step never sends anything: it returns replies and says where to go next.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from dialogs.i18n import Catalogs, Translator
-from dialogs.replies import Option, Options, Reply
-from dialogs.state import ConversationState, DataT, Person, StepData, load_data, store_data
+from dialogs.replies import NAV_MENU, SEP, Option, Options, Reply
+from dialogs.state import (
+    ConversationState,
+    DataT,
+    Home,
+    Person,
+    StepData,
+    StepName,
+    load_data,
+    store_data,
+)
 
 if TYPE_CHECKING:
     from dialogs.ports import Conversations, Services
 
-#: Separates a step's code from the value in an option id: "lang:fa".
-SEP = ":"
-NAV_MENU = "nav:menu"
+__all__ = [
+    "NAV_BACK",
+    "NAV_MENU",
+    "SEP",
+    "Button",
+    "CommandFn",
+    "Context",
+    "Dialog",
+    "Home",
+    "Opens",
+    "Outcome",
+    "Registry",
+    "Step",
+    "StepName",
+    "ask",
+    "carrying",
+    "column",
+    "go",
+    "go_back",
+    "on",
+    "option",
+    "qualify",
+    "stay",
+    "to",
+]
+
 NAV_BACK = "nav:back"
+
+
+class Opens(StrEnum):
+    """What a journey may open in another one, through the registry (`ctx.open`), without
+    importing it; the journey that owns each declares it in its `Dialog.opens`."""
+
+    #: A knowledge entry's card, by slug.
+    ENTRY = "entry"
+    #: The documents checklist of an entry, by slug.
+    CHECKLIST = "checklist"
+    #: The places of an entry near the person, by slug ("" for every place).
+    NEAR = "near"
+    #: A booking of the service that goes with an entry, by slug.
+    BOOKING = "booking"
+    #: A new time for the person's booking, by reference (its service and place kept first
+    #: in `booking_words.BookingFlow`).
+    NEW_TIME = "new_time"
 
 
 @dataclass
@@ -47,6 +97,10 @@ class Context:
         self.person.locale = code
         self.t = self.catalogs.translator(code)
 
+    async def open(self, what: Opens, argument: str) -> Outcome:
+        """Open another journey at `what` (see `Opens`), as its owner declared it."""
+        return await self.registry.open(self, what, argument)
+
 
 ShowFn = Callable[[Context], Awaitable[Sequence[Reply]]]
 
@@ -56,7 +110,7 @@ class Outcome:
     """What a handler decided: replies to send now, then maybe a step to enter."""
 
     replies: tuple[Reply, ...] = ()
-    goto: str | None = None
+    goto: StepName | str | None = None
     back: bool = False
     #: Enter `goto` without remembering the current step (e.g. after a language change).
     replace: bool = False
@@ -66,7 +120,7 @@ def stay(*replies: Reply) -> Outcome:
     return Outcome(replies=replies)
 
 
-def go(step: str, *replies: Reply, replace: bool = False) -> Outcome:
+def go(step: StepName, *replies: Reply, replace: bool = False) -> Outcome:
     return Outcome(replies=replies, goto=step, replace=replace)
 
 
@@ -77,17 +131,72 @@ def go_back(*replies: Reply) -> Outcome:
 PressFn = Callable[[Context, str], Awaitable[Outcome | None]]
 TextFn = Callable[[Context, str], Awaitable[Outcome]]
 LocationFn = Callable[[Context, float, float], Awaitable[Outcome]]
+#: Who may see a step and use its buttons; anyone else meets an expired button.
+GuardFn = Callable[[Context], bool]
+
+
+@dataclass(frozen=True)
+class Button:
+    """One button of a step, declared once: its id and what pressing it does.
+
+    The id is written here only: `show` draws it with `button.option(label)`, and the
+    engine finds the button of a pressed id among the step's `buttons`. A button that
+    carries a value (a slot, a reference) has `carries_value`: its id is a prefix and the
+    rest of the pressed id is handed to `on_press`. Ids are kept by the platforms for
+    days: never change one (an old button must still work).
+    """
+
+    id: str
+    #: What pressing does with the value; None when the button only leads to `goto`.
+    on_press: PressFn | None = None
+    goto: StepName | None = None
+    #: Enter `goto` without remembering the current step.
+    replace: bool = False
+    carries_value: bool = False
+
+    def option(self, label: str, value: str = "", description: str | None = None) -> Option:
+        if value and not self.carries_value:
+            raise ValueError(f"button {self.id!r} carries no value")
+        return Option(id=self.id + value, label=label, description=description)
+
+    def value_in(self, pressed: str) -> str | None:
+        """The value a pressed id carries for this button, or None when it is another's."""
+        if self.carries_value:
+            return pressed[len(self.id) :] if pressed.startswith(self.id) else None
+        return "" if pressed == self.id else None
+
+    async def press(self, ctx: Context, value: str) -> Outcome | None:
+        if self.on_press is not None:
+            return await self.on_press(ctx, value)
+        assert self.goto is not None
+        return go(self.goto, replace=self.replace)
+
+
+def to(button_id: str, step: StepName, *, replace: bool = False) -> Button:
+    """A button that leads to a step."""
+    return Button(button_id, goto=step, replace=replace)
+
+
+def on(button_id: str, handler: PressFn) -> Button:
+    """A button whose press runs `handler` (given an empty value)."""
+    return Button(button_id, on_press=handler)
+
+
+def carrying(prefix: str, handler: PressFn) -> Button:
+    """Buttons whose id is `prefix` and a value (`"s." + service`), handled by `handler`."""
+    return Button(prefix, on_press=handler, carries_value=True)
 
 
 @dataclass(frozen=True)
 class Step:
     """One screen of a dialog.
 
-    `show` draws it; `on_press` handles its buttons (None means "not a choice of
-    mine"); `on_text` makes it a step that expects typed text.
+    `show` draws it; `buttons` are what its buttons do (None: it has none, and an old
+    id of it is an expired button); `on_text` makes it a step that expects typed text.
+    `on_press` is the raw form of `buttons`, for a step whose buttons cannot be declared.
     """
 
-    code: str
+    code: StepName | str
     show: ShowFn
     on_press: PressFn | None = None
     on_text: TextFn | None = None
@@ -96,9 +205,43 @@ class Step:
     reentrant: bool = True
     #: Whether the engine adds the Back / Menu row under its options.
     navigation: bool = True
+    buttons: tuple[Button, ...] | None = None
+    #: Only these people may see it and use its buttons (agents' steps).
+    only_for: GuardFn | None = None
+
+    def __post_init__(self) -> None:
+        if self.buttons is not None and self.on_press is not None:
+            raise ValueError(f"step {self.code!r}: buttons or on_press, not both")
+        ids = [button.id for button in self.buttons or ()]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"step {self.code!r} declares a button id twice")
+
+    @property
+    def pressable(self) -> bool:
+        return self.buttons is not None or self.on_press is not None
+
+    def allows(self, ctx: Context) -> bool:
+        return self.only_for is None or self.only_for(ctx)
+
+    async def press(self, ctx: Context, value: str) -> Outcome | None:
+        """What pressing `value` does here; None when no button of this step has it."""
+        if self.on_press is not None:
+            return await self.on_press(ctx, value)
+        exact = [button for button in self.buttons or () if not button.carries_value]
+        carrying_value = sorted(
+            (button for button in self.buttons or () if button.carries_value),
+            key=lambda button: -len(button.id),
+        )
+        for button in (*exact, *carrying_value):
+            found = button.value_in(value)
+            if found is not None:
+                return await button.press(ctx, found)
+        return None
 
 
 OpenFn = Callable[["Context"], Awaitable[Outcome]]
+#: How a journey opens at one of its `Opens` with an argument (an entry's slug).
+OpenAtFn = Callable[["Context", str], Awaitable[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -112,11 +255,15 @@ class Dialog:
     order: int = 100
     #: What the menu item does instead of entering `start` (e.g. open an entry at once).
     on_open: OpenFn | None = None
+    #: What other journeys may open in this one (`ctx.open`).
+    opens: Mapping[Opens, OpenAtFn] = field(default_factory=dict)
 
 
 StartFn = Callable[[Context, str], Awaitable[Outcome | None]]
 #: A slash command beyond the global ones (e.g. agents' `/today`), with its argument.
-CommandFn = Callable[[Context, str], Awaitable[Outcome]]
+#: None means "not for you": the engine answers exactly as to an unknown command, so
+#: nothing tells a person that a command they may not use exists.
+CommandFn = Callable[[Context, str], Awaitable[Outcome | None]]
 FallbackTextFn = Callable[[Context, str], Awaitable[Outcome | None]]
 
 
@@ -133,6 +280,7 @@ class Registry:
         self.location_fallback: LocationFn | None = None
         #: Extra slash commands by name; each checks who may use it.
         self.commands: dict[str, CommandFn] = {}
+        self.openers: dict[Opens, OpenAtFn] = {}
 
     def add(self, dialog: Dialog) -> None:
         if dialog.name in self.dialogs:
@@ -144,7 +292,31 @@ class Registry:
             if step.code in self.steps or SEP in step.code or not step.code:
                 raise ValueError(f"step code {step.code!r} is empty, reused or contains {SEP!r}")
             self.steps[step.code] = (dialog, step)
+        for what, opener in dialog.opens.items():
+            if what in self.openers:
+                raise ValueError(f"{what!r} is opened by two dialogs")
+            self.openers[what] = opener
         self.dialogs[dialog.name] = dialog
+
+    def check(self) -> None:
+        """Once every dialog is added: each step a button or a dialog leads to exists, and
+        every `Opens` has its journey."""
+        targets: list[str] = [
+            button.goto
+            for _dialog, step in self.steps.values()
+            for button in step.buttons or ()
+            if button.goto is not None
+        ]
+        targets += [dialog.start for dialog in self.dialogs.values() if dialog.on_open is None]
+        missing = sorted({str(target) for target in targets if target not in self.steps})
+        if missing:
+            raise ValueError(f"buttons or dialogs lead to unknown steps: {missing}")
+        unopened = sorted(set(Opens) - set(self.openers))
+        if unopened:
+            raise ValueError(f"no dialog opens {unopened}")
+
+    async def open(self, ctx: Context, what: Opens, argument: str) -> Outcome:
+        return await self.openers[what](ctx, argument)
 
     def step(self, code: str) -> tuple[Dialog, Step] | None:
         return self.steps.get(code)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dialogs.appointments import open_for_entry
-from dialogs.framework import Context, Dialog, Outcome, Step, go, option
+from dialogs.framework import (
+    Context,
+    Dialog,
+    Opens,
+    Outcome,
+    Step,
+    StepName,
+    carrying,
+    go,
+    on,
+)
 from dialogs.i18n import N_
-from dialogs.reading import open_entry
 from dialogs.replies import Card, Option, Options, Reply, Text
 from dialogs.state import StepData
 from knowledge.orientation import QUESTIONS, Answers, localized, recommend
@@ -61,6 +69,29 @@ ORDER = tuple(QUESTIONS)
 EIF_FEL_ENTRY = "french-eif-fel"
 
 
+class At(StepName):
+    INTRO = "french"
+    AREA = "q-area"
+    RESULT = "result"
+
+
+class Question(StepName):
+    """One step per question of knowledge/orientation.yaml, "q-<question>"."""
+
+    LITERACY = "q-literacy"
+    SCHOOLING = "q-schooling"
+    FRENCH = "q-french"
+    GOAL = "q-goal"
+    AVAILABILITY = "q-availability"
+    SHELTER = "q-shelter"
+    OFII = "q-ofii"
+
+
+# The rules' questions and these steps are the same, or the import fails.
+if [step.value for step in Question] != [f"q-{question}" for question in ORDER]:
+    raise ImportError("dialogs/french.py: Question does not match the orientation's questions")
+
+
 class Orientation(StepData):
     namespace: str = "french"
     answers: dict[str, str] = {}
@@ -75,21 +106,29 @@ async def show_intro(ctx: Context) -> Sequence[Reply]:
                 "which classes fit you, and where the EIF-FEL evaluations are."
             ),
             rows=(
-                (option("start", ctx.t("▶️ Start the questions")),),
-                (option("e-french-eif-fel", ctx.t("ℹ️ What is EIF-FEL?")),),
-                (option("e-french-courses", ctx.t("🏫 Where to learn French")),),
+                (START.option(ctx.t("▶️ Start the questions")),),
+                (ENTRY.option(ctx.t("ℹ️ What is EIF-FEL?"), "french-eif-fel"),),
+                (ENTRY.option(ctx.t("🏫 Where to learn French"), "french-courses"),),
             ),
         )
     ]
 
 
-async def press_intro(ctx: Context, value: str) -> Outcome | None:
-    if value == "start":
-        ctx.keep(Orientation())
-        return go(f"q-{ORDER[0]}")
-    if value.startswith("e-"):
-        return open_entry(ctx, value[2:])
-    return None
+def question_step_name(question: str) -> StepName:
+    return Question(f"q-{question}")
+
+
+async def start_questions(ctx: Context, value: str) -> Outcome:
+    ctx.keep(Orientation())
+    return go(question_step_name(ORDER[0]))
+
+
+async def open_entry(ctx: Context, slug: str) -> Outcome:
+    return await ctx.open(Opens.ENTRY, slug)
+
+
+START = on("start", start_questions)
+ENTRY = carrying("e-", open_entry)
 
 
 def question_step(question: str) -> Step:
@@ -97,7 +136,8 @@ def question_step(question: str) -> Step:
         number = ORDER.index(question) + 1
         progress = ctx.t("Question {n} of {total}", n=number, total=len(ORDER) + 1)
         rows = tuple(
-            (option(answer, ctx.t(ANSWERS[question][answer])),) for answer in QUESTIONS[question]
+            (ANSWER.option(ctx.t(ANSWERS[question][answer]), answer),)
+            for answer in QUESTIONS[question]
         )
         return [Options(text=f"{progress}\n{ctx.t(PROMPTS[question])}", rows=rows)]
 
@@ -108,24 +148,29 @@ def question_step(question: str) -> Step:
         orientation.answers[question] = value
         ctx.keep(orientation)
         position = ORDER.index(question)
-        following = f"q-{ORDER[position + 1]}" if position + 1 < len(ORDER) else "q-area"
+        following = (
+            question_step_name(ORDER[position + 1]) if position + 1 < len(ORDER) else At.AREA
+        )
         return go(following)
 
-    return Step(f"q-{question}", show, press)
+    #: An answer's value.
+    ANSWER = carrying("", press)
+    return Step(question_step_name(question), show, buttons=(ANSWER,))
 
 
 #: Where the person lives: buttons for the arrondissements, or typed text.
 async def show_area(ctx: Context) -> Sequence[Reply]:
     progress = ctx.t("Question {n} of {total}", n=len(ORDER) + 1, total=len(ORDER) + 1)
-    buttons = [option(str(n), str(n)) for n in range(1, 21)]
+    buttons = [AREA.option(str(n), str(n)) for n in range(1, 21)]
     rows: list[tuple[Option, ...]] = [tuple(buttons[i : i + 4]) for i in range(0, 20, 4)]
-    rows.append((option("out", ctx.t("Outside Paris")),))
-    rows.append((option("skip", ctx.t("I prefer not to say")),))
+    rows.append((AREA.option(ctx.t("Outside Paris"), "out"),))
+    rows.append((AREA.option(ctx.t("I prefer not to say"), "skip"),))
     text = ctx.t("🏠 In which arrondissement do you live? You can also type your postcode.")
     return [Options(text=f"{progress}\n{text}", rows=tuple(rows))]
 
 
-async def press_area(ctx: Context, value: str) -> Outcome | None:
+async def pick_area(ctx: Context, value: str) -> Outcome | None:
+    """An arrondissement's number, "out" (outside Paris) or "skip"."""
     orientation = ctx.data(Orientation)
     if value in ("out", "skip"):
         orientation.arrondissement = None
@@ -134,7 +179,10 @@ async def press_area(ctx: Context, value: str) -> Outcome | None:
     else:
         return None
     ctx.keep(orientation)
-    return go("result")
+    return go(At.RESULT)
+
+
+AREA = carrying("", pick_area)
 
 
 async def text_area(ctx: Context, text: str) -> Outcome:
@@ -150,7 +198,7 @@ async def text_area(ctx: Context, text: str) -> Outcome:
     orientation = ctx.data(Orientation)
     orientation.arrondissement = spot.arrondissement
     ctx.keep(orientation)
-    return go("result")
+    return go(At.RESULT)
 
 
 def nearest_evaluations(evaluation: list[int], home: int | None) -> list[int]:
@@ -195,11 +243,11 @@ async def show_result(ctx: Context) -> Sequence[Reply]:
     rows: list[tuple[Option, ...]] = []
     desk = ctx.conversations.bookings()
     if desk is not None and desk.catalogue.for_entry(EIF_FEL_ENTRY):
-        rows.append((option("book", ctx.t("📅 Ask for an evaluation")),))
+        rows.append((BOOK_EVALUATION.option(ctx.t("📅 Ask for an evaluation")),))
     rows += [
-        (option("e-social-services-psa", ctx.t("🤝 Find a social worker")),),
-        (option("e-french-courses", ctx.t("🏫 Where to learn French")),),
-        (option("again", ctx.t("🔁 Answer again")),),
+        (ENTRY.option(ctx.t("🤝 Find a social worker"), "social-services-psa"),),
+        (ENTRY.option(ctx.t("🏫 Where to learn French"), "french-courses"),),
+        (AGAIN.option(ctx.t("🔁 Answer again")),),
     ]
     next_steps = Options(
         text=ctx.t(
@@ -211,27 +259,29 @@ async def show_result(ctx: Context) -> Sequence[Reply]:
     return [card, next_steps]
 
 
-async def press_result(ctx: Context, value: str) -> Outcome | None:
-    if value == "again":
-        ctx.keep(Orientation())
-        return go(f"q-{ORDER[0]}", replace=True)
-    if value == "book":
-        return await open_for_entry(ctx, EIF_FEL_ENTRY)
-    if value.startswith("e-"):
-        return open_entry(ctx, value[2:])
-    return None
+async def answer_again(ctx: Context, value: str) -> Outcome:
+    ctx.keep(Orientation())
+    return go(question_step_name(ORDER[0]), replace=True)
+
+
+async def book_evaluation(ctx: Context, value: str) -> Outcome:
+    return await ctx.open(Opens.BOOKING, EIF_FEL_ENTRY)
+
+
+AGAIN = on("again", answer_again)
+BOOK_EVALUATION = on("book", book_evaluation)
 
 
 FRENCH = Dialog(
     name="french",
-    start="french",
+    start=At.INTRO,
     menu_label=N_("Learn French"),
     icon="🗣️",
     order=20,
     steps=(
-        Step("french", show_intro, press_intro),
+        Step(At.INTRO, show_intro, buttons=(START, ENTRY)),
         *(question_step(question) for question in ORDER),
-        Step("q-area", show_area, press_area, on_text=text_area),
-        Step("result", show_result, press_result),
+        Step(At.AREA, show_area, buttons=(AREA,), on_text=text_area),
+        Step(At.RESULT, show_result, buttons=(AGAIN, BOOK_EVALUATION, ENTRY)),
     ),
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dialogs.framework import Context, Dialog, Outcome, Step, go, option, stay
+from dialogs.framework import Context, Dialog, Opens, Outcome, Step, StepName, go, on, stay
 from dialogs.replies import Card, Options, Reply, Text
-from dialogs.state import StepData
+from dialogs.state import Reading, StepData
 from knowledge.places import NearPlace, Spot, is_open, nearest, parse_area
 from knowledge.views import PlaceView
 
@@ -19,9 +19,13 @@ class Nearby(StepData):
     slug: str = ""
 
 
-def open_near(ctx: Context, slug: str) -> Outcome:
+class At(StepName):
+    NEAR = "near"
+
+
+async def open_near(ctx: Context, slug: str) -> Outcome:
     ctx.keep(Nearby(slug=slug))
-    return go("near")
+    return go(At.NEAR)
 
 
 async def show_near(ctx: Context) -> Sequence[Reply]:
@@ -31,7 +35,7 @@ async def show_near(ctx: Context) -> Sequence[Reply]:
                 "📍 Share your location with the 📎 button, or type your arrondissement "
                 "or postcode (for example 19 or 75019)."
             ),
-            rows=((option("all", ctx.t("📋 Show all the places")),),),
+            rows=((ALL_PLACES.option(ctx.t("📋 Show all the places")),),),
         )
     ]
 
@@ -84,10 +88,11 @@ async def list_places(ctx: Context, spot: Spot | None) -> Outcome:
     return stay(Card(title=title, body=body))
 
 
-async def press_near(ctx: Context, value: str) -> Outcome | None:
-    if value == "all":
-        return await list_places(ctx, None)
-    return None
+async def all_places(ctx: Context, value: str) -> Outcome:
+    return await list_places(ctx, None)
+
+
+ALL_PLACES = on("all", all_places)
 
 
 async def text_near(ctx: Context, text: str) -> Outcome:
@@ -103,8 +108,28 @@ async def location_near(ctx: Context, latitude: float, longitude: float) -> Outc
     return await list_places(ctx, Spot(latitude, longitude))
 
 
+async def location_anywhere(ctx: Context, latitude: float, longitude: float) -> Outcome:
+    """A location shared outside "Near me": places for what the person was reading, else all."""
+    slug = ctx.data(Reading).slug if ctx.state.dialog == READING_DIALOG else ""
+    ctx.keep(Nearby(slug=slug))
+    listed = await list_places(ctx, Spot(latitude, longitude))
+    return Outcome(replies=listed.replies, goto=At.NEAR)
+
+
+#: The name of the dialog of dialogs/reading.py.
+READING_DIALOG = "reading"
+
 NEAR = Dialog(
     name="near",
-    start="near",
-    steps=(Step("near", show_near, press_near, on_text=text_near, on_location=location_near),),
+    start=At.NEAR,
+    steps=(
+        Step(
+            At.NEAR,
+            show_near,
+            buttons=(ALL_PLACES,),
+            on_text=text_near,
+            on_location=location_near,
+        ),
+    ),
+    opens={Opens.NEAR: open_near},
 )

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dialogs.appointments import open_for_entry
-from dialogs.documents import open_checklist
-from dialogs.framework import Context, Dialog, Outcome, Step, go, option
-from dialogs.near import Nearby, list_places, open_near
+from dialogs.framework import (
+    Context,
+    Dialog,
+    Opens,
+    Outcome,
+    PressFn,
+    Step,
+    StepName,
+    carrying,
+    go,
+    on,
+    to,
+)
 from dialogs.replies import Card, Option, Options, Reply, Text
-from dialogs.state import StepData
-from knowledge.places import Spot
+from dialogs.state import Reading
 from knowledge.views import LocalizedEntry
 
 PAGE_CHARS = 1200
@@ -18,12 +26,9 @@ MAX_RELATED = 3
 SOURCE_LOCALE = "fr"
 
 
-class Reading(StepData):
-    namespace: str = "reading"
-    slug: str = ""
-    page: int = 0
-    #: The reader asked to see the French source instead of a machine draft.
-    french: bool = False
+class At(StepName):
+    CARD = "card"
+    MORE = "more"
 
 
 def pages_of(body: str, size: int = PAGE_CHARS) -> list[str]:
@@ -49,9 +54,9 @@ def pages_of(body: str, size: int = PAGE_CHARS) -> list[str]:
     return pages or [""]
 
 
-def open_entry(ctx: Context, slug: str) -> Outcome:
+async def open_entry(ctx: Context, slug: str) -> Outcome:
     ctx.keep(Reading(slug=slug))
-    return go("card")
+    return go(At.CARD)
 
 
 async def current_entry(ctx: Context) -> LocalizedEntry | None:
@@ -98,51 +103,78 @@ async def card_options(ctx: Context, entry: LocalizedEntry) -> tuple[tuple[Optio
     slug = entry.slug
     rows: list[tuple[Option, ...]] = []
     if entry.body.strip():
-        rows.append((option(f"more.{slug}", ctx.t("📖 More")),))
+        rows.append((MORE.option(ctx.t("📖 More"), slug),))
     if reading.french:
-        rows.append((option(f"mine.{slug}", ctx.t("🌐 Back to my language")),))
+        rows.append((MY_LANGUAGE.option(ctx.t("🌐 Back to my language"), slug),))
     elif entry.needs_review_label or entry.is_fallback:
         if ctx.person.locale != SOURCE_LOCALE:
-            rows.append((option(f"fr.{slug}", ctx.t("🇫🇷 Show in French")),))
+            rows.append((IN_FRENCH.option(ctx.t("🇫🇷 Show in French"), slug),))
     if entry.checklist:
-        rows.append((option(f"check.{slug}", ctx.t("☑️ Documents to bring")),))
+        rows.append((CHECKLIST.option(ctx.t("☑️ Documents to bring"), slug),))
     if entry.places:
-        rows.append((option(f"near.{slug}", ctx.t("📍 Places near me")),))
+        rows.append((NEAR.option(ctx.t("📍 Places near me"), slug),))
     desk = ctx.conversations.bookings()
     if desk is not None and desk.catalogue.for_entry(slug):
-        rows.append((option(f"book.{slug}", ctx.t("📅 Book")),))
+        rows.append((BOOK.option(ctx.t("📅 Book"), slug),))
     for slug in entry.related[:MAX_RELATED]:
         related = await ctx.services.library.entry(slug, ctx.person.locale or SOURCE_LOCALE)
         if related is not None:
-            rows.append((option(f"r-{slug}", f"➡️ {related.label}"),))
+            rows.append((RELATED.option(f"➡️ {related.label}", slug),))
     return tuple(rows)
 
 
-async def press_card(ctx: Context, value: str) -> Outcome | None:
-    if value.startswith("r-"):
-        return open_entry(ctx, value[2:])
-    action, _, slug = value.partition(".")
+def _reading(ctx: Context, slug: str) -> Reading:
+    """What is read, now the entry of the pressed button (an old card's may be another)."""
+    reading = ctx.data(Reading)
+    return reading if reading.slug == slug else Reading(slug=slug)
+
+
+async def read_more(ctx: Context, slug: str) -> Outcome | None:
     if not slug:
         return None
-    reading = ctx.data(Reading)
-    if reading.slug != slug:
-        reading = Reading(slug=slug)
-    if action == "more":
-        reading.page = 0
-        ctx.keep(reading)
-        return go("more")
-    if action in ("fr", "mine"):
-        reading.french = action == "fr"
-        ctx.keep(reading)
-        return go("card", replace=True)
+    reading = _reading(ctx, slug)
+    reading.page = 0
     ctx.keep(reading)
-    if action == "check":
-        return await open_checklist(ctx, slug)
-    if action == "near":
-        return open_near(ctx, slug)
-    if action == "book":
-        return await open_for_entry(ctx, slug)
-    return None
+    return go(At.MORE)
+
+
+async def _in(ctx: Context, slug: str, french: bool) -> Outcome | None:
+    if not slug:
+        return None
+    reading = _reading(ctx, slug)
+    reading.french = french
+    ctx.keep(reading)
+    return go(At.CARD, replace=True)
+
+
+async def in_french(ctx: Context, slug: str) -> Outcome | None:
+    return await _in(ctx, slug, french=True)
+
+
+async def in_my_language(ctx: Context, slug: str) -> Outcome | None:
+    return await _in(ctx, slug, french=False)
+
+
+def _opening(what: Opens) -> PressFn:
+    """A card's button that opens `what` of its entry in another journey."""
+
+    async def press(ctx: Context, slug: str) -> Outcome | None:
+        if not slug:
+            return None
+        ctx.keep(_reading(ctx, slug))
+        return await ctx.open(what, slug)
+
+    return press
+
+
+# Each button names its entry, so an old card's buttons still act on that entry.
+MORE = carrying("more.", read_more)
+MY_LANGUAGE = carrying("mine.", in_my_language)
+IN_FRENCH = carrying("fr.", in_french)
+CHECKLIST = carrying("check.", _opening(Opens.CHECKLIST))
+NEAR = carrying("near.", _opening(Opens.NEAR))
+BOOK = carrying("book.", _opening(Opens.BOOKING))
+RELATED = carrying("r-", open_entry)
 
 
 async def show_more(ctx: Context) -> Sequence[Reply]:
@@ -158,43 +190,40 @@ async def show_more(ctx: Context) -> Sequence[Reply]:
     reply: list[Reply] = [Card(title=heading, body=pages[page], footer=footer(ctx, entry))]
     choices: list[Option] = []
     if page + 1 < len(pages):
-        choices.append(option("next", ctx.t("▶️ Continue")))
-    choices.append(option("summary", ctx.t("📄 Summary")))
+        choices.append(NEXT_PAGE.option(ctx.t("▶️ Continue")))
+    choices.append(SUMMARY.option(ctx.t("📄 Summary")))
     reply.append(Options(text=ctx.t("What next?"), rows=tuple((c,) for c in choices)))
     return reply
 
 
-async def press_more(ctx: Context, value: str) -> Outcome | None:
+async def next_page(ctx: Context, value: str) -> Outcome:
     reading = ctx.data(Reading)
-    if value == "next":
-        reading.page += 1
-        ctx.keep(reading)
-        return go("more", replace=True)
-    if value == "summary":
-        return go("card", replace=True)
-    return None
+    reading.page += 1
+    ctx.keep(reading)
+    return go(At.MORE, replace=True)
+
+
+NEXT_PAGE = on("next", next_page)
+SUMMARY = to("summary", At.CARD, replace=True)
 
 
 async def open_from_link(ctx: Context, slug: str) -> Outcome | None:
     """Deep link `e-<slug>`: an entry opened in the reader's own language."""
     if await ctx.services.library.entry(slug, ctx.person.locale or SOURCE_LOCALE) is None:
         return None
-    return open_entry(ctx, slug)
-
-
-async def location_anywhere(ctx: Context, latitude: float, longitude: float) -> Outcome:
-    """A location shared outside "Near me": places for what the person was reading, else all."""
-    slug = ctx.data(Reading).slug if ctx.state.dialog == "reading" else ""
-    ctx.keep(Nearby(slug=slug))
-    listed = await list_places(ctx, Spot(latitude, longitude))
-    return Outcome(replies=listed.replies, goto="near")
+    return await open_entry(ctx, slug)
 
 
 READING = Dialog(
     name="reading",
-    start="card",
+    start=At.CARD,
     steps=(
-        Step("card", show_card, press_card),
-        Step("more", show_more, press_more),
+        Step(
+            At.CARD,
+            show_card,
+            buttons=(MORE, MY_LANGUAGE, IN_FRENCH, CHECKLIST, NEAR, BOOK, RELATED),
+        ),
+        Step(At.MORE, show_more, buttons=(NEXT_PAGE, SUMMARY)),
     ),
+    opens={Opens.ENTRY: open_entry},
 )

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+#: Separates a step's code from the value in an option id: "lang:fa".
+SEP = ":"
+#: The id of the button home, under every screen but the menu.
+NAV_MENU = "nav:menu"
+
 
 @dataclass(frozen=True)
 class Option:

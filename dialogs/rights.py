@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dialogs.framework import Context, Dialog, Outcome, Step, go, option
+from dialogs.framework import (
+    Context,
+    Dialog,
+    Opens,
+    Outcome,
+    Step,
+    StepName,
+    carrying,
+    go,
+    on,
+    to,
+)
 from dialogs.i18n import N_
-from dialogs.reading import open_entry
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import Consent, StepData
 from knowledge.schema import Kind, Situation, Topic
 from knowledge.views import LocalizedEntry
+
+
+class At(StepName):
+    START = "rights"
+    SITUATION = "situation"
+    PAPERS = "papers"
+    OFPRA = "ofpra"
+    OQTF = "oqtf"
+    REMEMBER = "remember"
+    TOPICS = "topics"
+    CHOICES = "choices"
+
 
 #: One plain sentence per situation, as the person would say it.
 SITUATIONS: dict[Situation, str] = {
@@ -74,30 +96,24 @@ async def show_start(ctx: Context) -> Sequence[Reply]:
         Options(
             text=ctx.t("⚖️ Your situation: {situation}", situation=ctx.t(SITUATIONS[situation])),
             rows=(
-                (option("topics", ctx.t("✅ Yes, show the topics")),),
-                (option("change", ctx.t("🔄 My situation changed")),),
+                (SHOW_TOPICS.option(ctx.t("✅ Yes, show the topics")),),
+                (CHANGE.option(ctx.t("🔄 My situation changed")),),
             ),
         )
     ]
 
 
-async def press_start(ctx: Context, value: str) -> Outcome | None:
-    if value == "topics" and current_situation(ctx) is not None:
-        return go("topics")
-    if value == "change":
-        return go("situation")
-    return await press_situation(ctx, value)
+async def show_topics_if_known(ctx: Context, value: str) -> Outcome | None:
+    return go(At.TOPICS) if current_situation(ctx) is not None else None
 
 
 async def show_situations(ctx: Context) -> Sequence[Reply]:
-    rows = [(option(s.value, ctx.t(label)),) for s, label in SITUATIONS.items()]
-    rows.append((option("unsure", ctx.t("❓ I don't know")),))
+    rows = [(PICK_SITUATION.option(ctx.t(label), s.value),) for s, label in SITUATIONS.items()]
+    rows.append((UNSURE.option(ctx.t("❓ I don't know")),))
     return [Options(text=ctx.t("⚖️ Which is your situation?"), rows=tuple(rows))]
 
 
-async def press_situation(ctx: Context, value: str) -> Outcome | None:
-    if value == "unsure":
-        return go("papers")
+async def pick_situation(ctx: Context, value: str) -> Outcome | None:
     try:
         situation = Situation(value)
     except ValueError:
@@ -111,10 +127,17 @@ def choose(ctx: Context, situation: Situation) -> Outcome:
     ctx.keep(rights)
     if ctx.person.agreed(Consent.REMEMBER_SITUATION):
         ctx.person.situation = situation.value
-        return go("topics")
+        return go(At.TOPICS)
     if Consent.REMEMBER_SITUATION.value not in ctx.person.consents:
-        return go("remember")
-    return go("topics")
+        return go(At.REMEMBER)
+    return go(At.TOPICS)
+
+
+SHOW_TOPICS = on("topics", show_topics_if_known)
+CHANGE = to("change", At.SITUATION)
+UNSURE = to("unsure", At.PAPERS)
+#: A situation's value, pressed on the situations' list.
+PICK_SITUATION = carrying("", pick_situation)
 
 
 # -- "I don't know": from the papers the person holds -------------------------------------
@@ -130,24 +153,24 @@ PAPERS: dict[str, str] = {
 
 
 async def show_papers(ctx: Context) -> Sequence[Reply]:
-    rows = tuple((option(key, ctx.t(label)),) for key, label in PAPERS.items())
+    rows = tuple((PAPER.option(ctx.t(label), key),) for key, label in PAPERS.items())
     return [Options(text=ctx.t("📄 Which paper do you have? Choose the closest."), rows=rows)]
 
 
-async def press_papers(ctx: Context, value: str) -> Outcome | None:
+async def paper_says(ctx: Context, value: str) -> Outcome | None:
+    """A paper that tells the situation at once."""
     direct = {
         "ada": Situation.ASYLUM_SEEKER,
         "dublin": Situation.DUBLIN,
         "permit": Situation.RESIDENCE_PERMIT,
         "nothing": Situation.UNDOCUMENTED,
     }
-    if value in direct:
-        return choose(ctx, direct[value])
-    if value == "ofpra":
-        return go("ofpra")
-    if value == "oqtf":
-        return go("oqtf")
-    return None
+    return choose(ctx, direct[value]) if value in direct else None
+
+
+#: Every paper of PAPERS; OFPRA's letter and an OQTF need one more question.
+PAPER = carrying("", paper_says)
+PAPER_BUTTONS = (to("ofpra", At.OFPRA), to("oqtf", At.OQTF), PAPER)
 
 
 async def show_ofpra(ctx: Context) -> Sequence[Reply]:
@@ -155,33 +178,37 @@ async def show_ofpra(ctx: Context) -> Sequence[Reply]:
         Options(
             text=ctx.t("What does the letter say?"),
             rows=(
-                (option("refugee", ctx.t('"réfugié" (refugee status)')),),
-                (option("subsidiary", ctx.t('"protection subsidiaire"')),),
-                (option("rejected", ctx.t('"rejet" (refusal)')),),
-                (option("unsure", ctx.t("I don't understand it")),),
+                (LETTER.option(ctx.t('"réfugié" (refugee status)'), "refugee"),),
+                (LETTER.option(ctx.t('"protection subsidiaire"'), "subsidiary"),),
+                (LETTER.option(ctx.t('"rejet" (refusal)'), "rejected"),),
+                (LETTER_UNCLEAR.option(ctx.t("I don't understand it")),),
             ),
         )
     ]
 
 
-async def press_ofpra(ctx: Context, value: str) -> Outcome | None:
+async def letter_says(ctx: Context, value: str) -> Outcome | None:
     outcomes = {
         "refugee": Situation.REFUGEE,
         "subsidiary": Situation.SUBSIDIARY_PROTECTION,
         "rejected": Situation.REJECTED_ASYLUM,
     }
-    if value in outcomes:
-        return choose(ctx, outcomes[value])
-    if value == "unsure":
-        note = Text(
-            ctx.t(
-                "Show the letter to a social worker or a free legal help point: "
-                "they will explain it. Here is where to find them."
-            )
+    return choose(ctx, outcomes[value]) if value in outcomes else None
+
+
+async def letter_unclear(ctx: Context, value: str) -> Outcome:
+    note = Text(
+        ctx.t(
+            "Show the letter to a social worker or a free legal help point: "
+            "they will explain it. Here is where to find them."
         )
-        opened = open_entry(ctx, "legal-aid")
-        return Outcome(replies=(note,), goto=opened.goto)
-    return None
+    )
+    opened = await ctx.open(Opens.ENTRY, "legal-aid")
+    return Outcome(replies=(note,), goto=opened.goto)
+
+
+LETTER = carrying("", letter_says)
+LETTER_UNCLEAR = on("unsure", letter_unclear)
 
 
 async def show_oqtf(ctx: Context) -> Sequence[Reply]:
@@ -189,19 +216,23 @@ async def show_oqtf(ctx: Context) -> Sequence[Reply]:
         Options(
             text=ctx.t("Did you ask for asylum in France before?"),
             rows=(
-                (option("asked", ctx.t("Yes")),),
-                (option("never", ctx.t("No")),),
+                (ASKED_ASYLUM.option(ctx.t("Yes")),),
+                (NEVER_ASKED.option(ctx.t("No")),),
             ),
         )
     ]
 
 
-async def press_oqtf(ctx: Context, value: str) -> Outcome | None:
-    if value == "asked":
-        return choose(ctx, Situation.REJECTED_ASYLUM)
-    if value == "never":
-        return choose(ctx, Situation.UNDOCUMENTED)
-    return None
+async def asked_asylum(ctx: Context, value: str) -> Outcome:
+    return choose(ctx, Situation.REJECTED_ASYLUM)
+
+
+async def never_asked(ctx: Context, value: str) -> Outcome:
+    return choose(ctx, Situation.UNDOCUMENTED)
+
+
+ASKED_ASYLUM = on("asked", asked_asylum)
+NEVER_ASKED = on("never", never_asked)
 
 
 # -- consent to remember -------------------------------------------------------------------
@@ -215,21 +246,25 @@ async def show_remember(ctx: Context) -> Sequence[Reply]:
                 "the right information, never shared. You can delete it at any time."
             ),
             rows=(
-                (option("yes", ctx.t("Yes, remember it")),),
-                (option("no", ctx.t("No, only for now")),),
+                (REMEMBER.option(ctx.t("Yes, remember it"), "yes"),),
+                (REMEMBER.option(ctx.t("No, only for now"), "no"),),
             ),
         )
     ]
 
 
-async def press_remember(ctx: Context, value: str) -> Outcome | None:
+async def remember(ctx: Context, value: str) -> Outcome | None:
     if value not in ("yes", "no"):
         return None
     agreed = value == "yes"
     ctx.person.consents[Consent.REMEMBER_SITUATION.value] = agreed
     situation = ctx.data(Rights).situation
     ctx.person.situation = situation.value if agreed and situation else None
-    return go("topics", replace=True)
+    return go(At.TOPICS, replace=True)
+
+
+#: "yes" or "no".
+REMEMBER = carrying("", remember)
 
 
 # -- topics ----------------------------------------------------------------------------------
@@ -239,19 +274,17 @@ async def show_topics(ctx: Context) -> Sequence[Reply]:
     situation = current_situation(ctx)
     if situation is None:
         return await show_situations(ctx)
-    rows = tuple((option(topic.value, ctx.t(label)),) for topic, label in TOPICS.items())
+    rows = tuple((TOPIC.option(ctx.t(label), topic.value),) for topic, label in TOPICS.items())
     text = ctx.t(
         "{situation}. What do you want to know about?", situation=ctx.t(SITUATIONS[situation])
     )
-    return [Options(text=text, rows=(*rows, (option("change", ctx.t("🔄 Change situation")),)))]
+    return [Options(text=text, rows=(*rows, (CHANGE.option(ctx.t("🔄 Change situation")),)))]
 
 
-async def press_topics(ctx: Context, value: str) -> Outcome | None:
+async def pick_topic(ctx: Context, value: str) -> Outcome | None:
     situation = current_situation(ctx)
-    if value == "change":
-        return go("situation")
     if situation is None:
-        return go("situation")
+        return go(At.SITUATION)
     try:
         topic = Topic(value)
     except ValueError:
@@ -260,11 +293,14 @@ async def press_topics(ctx: Context, value: str) -> Outcome | None:
     rights.topic = topic
     ctx.keep(rights)
     if topic is Topic.PAPERS:
-        return open_entry(ctx, STATUS_ENTRY[situation])
+        return await ctx.open(Opens.ENTRY, STATUS_ENTRY[situation])
     found = await entries_for(ctx, situation, topic)
     if len(found) == 1:
-        return open_entry(ctx, found[0].slug)
-    return go("choices")
+        return await ctx.open(Opens.ENTRY, found[0].slug)
+    return go(At.CHOICES)
+
+
+TOPIC = carrying("", pick_topic)
 
 
 async def entries_for(ctx: Context, situation: Situation, topic: Topic) -> list[LocalizedEntry]:
@@ -297,33 +333,37 @@ async def show_choices(ctx: Context) -> Sequence[Reply]:
                     "I have no information on this for your situation yet. "
                     "A social worker can help you."
                 ),
-                rows=((option("e-social-services-psa", ctx.t("🤝 Find social services")),),),
+                rows=((ENTRY.option(ctx.t("🤝 Find social services"), "social-services-psa"),),),
             )
         ]
-    rows: list[tuple[Option, ...]] = [(option(f"e-{e.slug}", e.label, e.title),) for e in found]
+    rows: list[tuple[Option, ...]] = [(ENTRY.option(e.label, e.slug, e.title),) for e in found]
     return [Options(text=ctx.t(TOPICS[rights.topic]), rows=tuple(rows))]
 
 
-async def press_choices(ctx: Context, value: str) -> Outcome | None:
-    if value.startswith("e-"):
-        return open_entry(ctx, value[2:])
-    return None
+async def open_entry(ctx: Context, slug: str) -> Outcome:
+    return await ctx.open(Opens.ENTRY, slug)
+
+
+ENTRY = carrying("e-", open_entry)
 
 
 RIGHTS = Dialog(
     name="rights",
-    start="rights",
+    start=At.START,
     menu_label=N_("My rights"),
     icon="⚖️",
     order=10,
     steps=(
-        Step("rights", show_start, press_start),
-        Step("situation", show_situations, press_situation),
-        Step("papers", show_papers, press_papers),
-        Step("ofpra", show_ofpra, press_ofpra),
-        Step("oqtf", show_oqtf, press_oqtf),
-        Step("remember", show_remember, press_remember, reentrant=False),
-        Step("topics", show_topics, press_topics),
-        Step("choices", show_choices, press_choices),
+        # Without a known situation, the start shows the situations' list.
+        Step(At.START, show_start, buttons=(SHOW_TOPICS, CHANGE, UNSURE, PICK_SITUATION)),
+        Step(At.SITUATION, show_situations, buttons=(UNSURE, PICK_SITUATION)),
+        Step(At.PAPERS, show_papers, buttons=PAPER_BUTTONS),
+        Step(At.OFPRA, show_ofpra, buttons=(LETTER_UNCLEAR, LETTER)),
+        Step(At.OQTF, show_oqtf, buttons=(ASKED_ASYLUM, NEVER_ASKED)),
+        Step(At.REMEMBER, show_remember, buttons=(REMEMBER,), reentrant=False),
+        # Without a known situation, the topics show the situations' list: any press
+        # there leads to the situations (`pick_topic`).
+        Step(At.TOPICS, show_topics, buttons=(CHANGE, TOPIC)),
+        Step(At.CHOICES, show_choices, buttons=(ENTRY,)),
     ),
 )

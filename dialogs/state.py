@@ -14,6 +14,20 @@ JsonValue = Any
 MAX_BACK_STACK = 20
 
 
+class StepName(StrEnum):
+    """The base of every dialog's step names: `go(Booking.REVIEW)`, never a bare string, so
+    that a typo fails at import or in mypy, not in a person's chat. The value is the step's
+    code, part of the button ids platforms keep: never change one."""
+
+
+class Home(StepName):
+    """The steps the engine itself enters."""
+
+    MENU = "menu"
+    LANGUAGE = "lang"
+    HELP = "help"
+
+
 class Role(StrEnum):
     PERSON = "person"
     AMBASSADOR = "ambassador"
@@ -108,3 +122,13 @@ def load_data(state: ConversationState, model: type[DataT]) -> DataT:
 
 def store_data(state: ConversationState, value: StepData) -> None:
     state.data[value.namespace] = value.model_dump(mode="json", exclude={"namespace"})
+
+
+class Reading(StepData):
+    """The entry a person reads (dialogs/reading.py); places near them follow it."""
+
+    namespace: str = "reading"
+    slug: str = ""
+    page: int = 0
+    #: The reader asked to see the French source instead of a machine draft.
+    french: bool = False
