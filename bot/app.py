@@ -17,10 +17,9 @@ from dialogs.catalog import build_registry
 from dialogs.engine import Engine, utcnow
 from dialogs.i18n import Catalogs
 from dialogs.ports import Services
-from knowledge.library import CachedLibrary
+from knowledge.library import CachedLibrary, LiveSearch
 from knowledge.orientation import load_rules
 from knowledge.places import is_public_holiday
-from knowledge.search import SearchIndex
 from knowledge.store import KnowledgeStore
 from knowledge.transfer import ensure_bundled
 
@@ -48,10 +47,11 @@ async def build_services(database: Database) -> Services:
     if report is not None:
         log.info("kb.bundled_imported")
     library = CachedLibrary(store)
-    index = SearchIndex.build(await store.search_documents())
+    # Rebuilt in the background when the library sees the entries change (any process).
+    search = await LiveSearch.start(library)
     # The holiday tables take ~0.3 s to load: at start, not in the first "open now" answer.
     is_public_holiday(utcnow().date())
-    return Services(library=library, search=index, orientation=load_rules())
+    return Services(library=library, search=search, orientation=load_rules())
 
 
 async def build_bookings(

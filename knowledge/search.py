@@ -38,10 +38,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from knowledge.documents import SearchDocument
+from knowledge.documents import SearchDocument, documents_from_entries
 from knowledge.loader import load_dir
 from knowledge.normalize import Script, raw_words, script_of, skeleton, tokenize, word_tokens
-from knowledge.schema import EntryFile
 from knowledge.spelling import NearWords
 from knowledge.synonyms import Synonyms
 from knowledge.terms import document_term, is_stopword, query_terms
@@ -127,24 +126,6 @@ class SearchTuning:
         if document_locale == "en":
             return self.english
         return self.other_locale
-
-
-def documents_from_entries(entries: Iterable[EntryFile]) -> list[SearchDocument]:
-    """One document per translation of each published entry."""
-    return [
-        SearchDocument(
-            slug=entry.slug,
-            locale=locale,
-            title=translation.title,
-            summary=translation.summary,
-            body=translation.body,
-            keywords=tuple(translation.keywords),
-            kind=entry.kind.value,
-        )
-        for entry in entries
-        if entry.published
-        for locale, translation in sorted(entry.translations.items())
-    ]
 
 
 def load_bundled_documents(directory: Path = CONTENT_DIR) -> list[SearchDocument]:

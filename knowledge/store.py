@@ -8,7 +8,7 @@ before and after: any revision can be restored and no edit is ever silently lost
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from knowledge.canonical import fingerprint
-from knowledge.documents import SearchDocument
+from knowledge.documents import SearchDocument, documents_from_entries
 from knowledge.edits import InvalidEdit, propagate_source_change, with_translation_edit
 from knowledge.models import EntryRow, ImportRow, RevisionRow
 from knowledge.rows import document_of, entries_query, revision_of, write_entry
@@ -41,7 +41,6 @@ __all__ = [
     "UnknownEntry",
     "UnknownRevision",
     "mark_imported",
-    "search_documents_of",
 ]
 
 
@@ -68,30 +67,6 @@ class Action(StrEnum):
     IMPORT = "import"
     RESTORE = "restore"
     PO_IMPORT = "po-import"
-
-
-def search_documents_of(entries: Iterable[EntryFile]) -> list[SearchDocument]:
-    """One document per translation of each published entry.
-
-    The same documents as `knowledge.search.documents_from_entries` gives for the files, so
-    the index is the same whether it is built from the database or from the bundle. French
-    terms typed in any locale meet the French document of the same entry, which the search
-    always looks at.
-    """
-    return [
-        SearchDocument(
-            slug=entry.slug,
-            locale=locale,
-            title=translation.title,
-            summary=translation.summary,
-            body=translation.body,
-            keywords=tuple(translation.keywords),
-            kind=entry.kind.value,
-        )
-        for entry in entries
-        if entry.published
-        for locale, translation in sorted(entry.translations.items())
-    ]
 
 
 # -- units of work ----------------------------------------------------------------------
@@ -339,12 +314,19 @@ class KnowledgeStore:
         return found
 
     async def search_documents(self) -> list[SearchDocument]:
-        return search_documents_of(await self.documents())
+        return documents_from_entries(await self.documents())
 
     async def documents(self) -> list[EntryFile]:
         """Every entry, published or not, as the schema sees it (for checks and export)."""
         async with self._reading() as unit:
             return [stored.document for stored in (await unit.all_stored()).values()]
+
+    async def versions(self) -> dict[str, int]:
+        """Every entry's version by slug: one small query that tells a reader whether its
+        copy is still current (any change, publishing and archiving too, bumps it)."""
+        async with self._sessions() as session:
+            rows = await session.execute(select(EntryRow.slug, EntryRow.version))
+            return {slug: version for slug, version in rows}
 
     async def snapshot(self) -> list[tuple[EntryFile, int]]:
         """Every entry with its version: for readers that keep their own copy."""
