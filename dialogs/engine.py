@@ -33,9 +33,6 @@ MAX_ATTEMPTS = 8
 #: Silence after which the next message starts a new conversation.
 CONVERSATION_GAP = dt.timedelta(hours=12)
 START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-MENU_STEP = Home.MENU
-LANGUAGE_STEP = Home.LANGUAGE
-HELP_STEP = Home.HELP
 
 
 @dataclass(frozen=True)
@@ -167,12 +164,12 @@ class Engine:
 
     async def _first_contact(self, ctx: Context, incoming: Incoming) -> list[Reply]:
         payload = incoming.payload
-        if isinstance(payload, Pressed) and payload.option_id.startswith(LANGUAGE_STEP + SEP):
+        if isinstance(payload, Pressed) and payload.option_id.startswith(Home.LANGUAGE + SEP):
             return await self._pressed(ctx, payload.option_id)
         if isinstance(payload, Command) and payload.name == "start" and payload.argument:
             if START_PAYLOAD.match(payload.argument):
                 ctx.state.data["_pending_start"] = payload.argument
-        return await self._enter(ctx, LANGUAGE_STEP, push=False)
+        return await self._enter(ctx, Home.LANGUAGE, push=False)
 
     async def _command(self, ctx: Context, name: str, argument: str) -> list[Reply]:
         if name == "start":
@@ -182,9 +179,9 @@ class Engine:
         if name == "menu":
             return await self.menu(ctx)
         if name in ("language", "lang", "langue"):
-            return await self._enter(ctx, LANGUAGE_STEP)
+            return await self._enter(ctx, Home.LANGUAGE)
         if name == "help":
-            return await self._enter(ctx, HELP_STEP)
+            return await self._enter(ctx, Home.HELP)
         if name == "back":
             return await self._apply(ctx, Outcome(back=True))
         handler = self.registry.commands.get(name)
@@ -264,21 +261,21 @@ class Engine:
         ctx.state.back_stack.clear()
         notice = Text(ctx.t("Sorry, something went wrong on our side. Here is the menu."))
         if ctx.person.locale is None:
-            return [notice, *await self._enter(ctx, LANGUAGE_STEP, push=False)]
+            return [notice, *await self._enter(ctx, Home.LANGUAGE, push=False)]
         return [notice, *await self.menu(ctx)]
 
     # -- moving between steps -------------------------------------------------------
 
     async def menu(self, ctx: Context) -> list[Reply]:
         ctx.state.back_stack.clear()
-        return await self._enter(ctx, MENU_STEP, push=False)
+        return await self._enter(ctx, Home.MENU, push=False)
 
     async def _apply(self, ctx: Context, outcome: Outcome) -> list[Reply]:
         replies = qualify(outcome.replies, ctx.state.step)
         if outcome.back:
-            target = ctx.state.back_stack.pop() if ctx.state.back_stack else MENU_STEP
+            target = ctx.state.back_stack.pop() if ctx.state.back_stack else Home.MENU
             if self.registry.step(target) is None:
-                target = MENU_STEP
+                target = Home.MENU
             return [*replies, *await self._enter(ctx, target, push=False)]
         if outcome.goto is not None:
             push = not outcome.replace and outcome.goto != ctx.state.step
@@ -292,11 +289,12 @@ class Engine:
         dialog, step = found
         if not step.allows(ctx):
             return await self._expired(ctx)
-        if code == MENU_STEP:
+        if code == Home.MENU:
             ctx.state.back_stack.clear()
         elif push and ctx.state.step != code:
             ctx.state.push(ctx.state.step)
-        ctx.state.dialog, ctx.state.step = dialog.name, code
+        # The state keeps plain strings: it is JSON, read by other processes.
+        ctx.state.dialog, ctx.state.step = dialog.name, str(code)
         return qualify(await step.show(ctx), code)
 
     async def _show_current(self, ctx: Context) -> list[Reply]:

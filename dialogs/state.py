@@ -61,7 +61,7 @@ class Person:
 @dataclass
 class ConversationState:
     dialog: str = "core"
-    step: str = "menu"
+    step: str = Home.MENU.value
     #: Per-dialog data, each under its dialog's namespace (see `StepData`).
     data: dict[str, JsonValue] = field(default_factory=dict)
     back_stack: list[str] = field(default_factory=list)

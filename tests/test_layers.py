@@ -192,3 +192,35 @@ def test_only_the_channel_table_loads_a_channel_package() -> None:
         if found and not all(name.startswith(f"bot.channels.{home}") for name in found):
             offenders[relative] = found
     assert not offenders
+
+
+#: dialogs/ in three floors. The ground: replies, state, ports and what they need; the
+#: framework: the engine, steps and buttons, the booking wording the journeys share;
+#: the journeys: every other module, each reached from its menu label in one hop.
+#: `catalog` lists the journeys for the runtime: it is the building's directory.
+DIALOGS_GROUND = {"replies", "state", "incoming", "i18n", "ports", "codec"}
+DIALOGS_FRAMEWORK = {"framework", "engine", "booking_words"}
+DIALOGS_DIRECTORY = {"catalog", "__init__"}
+
+
+def test_dialogs_are_three_floors_and_no_journey_imports_another() -> None:
+    floors = {name: 0 for name in DIALOGS_GROUND} | {name: 1 for name in DIALOGS_FRAMEWORK}
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "dialogs").glob("*.py")):
+        if path.stem in DIALOGS_DIRECTORY:
+            continue
+        floor = floors.get(path.stem, 2)
+        for name in imported_names(path):
+            parts = name.split(".")
+            if parts[0] != "dialogs" or len(parts) < 2 or module_path(name) is None:
+                continue
+            imported = parts[1]
+            # A floor imports the floors below it; the ground and the framework their own.
+            allowed = floors.get(imported, 2) < floor or (
+                floor < 2 and floors.get(imported, 2) == floor
+            )
+            if not allowed:
+                offenders.setdefault(path.stem, []).append(imported)
+    assert not offenders
+    # No room hides under another: dialogs/ has no sub-packages.
+    assert not list((ROOT / "dialogs").glob("*/*.py"))
