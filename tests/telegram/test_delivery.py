@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from bot.app import App
 from bot.channels.base import OutboxRetrier
 from bot.channels.telegram import TEXT_LIMIT, FloodLimits, TelegramChannel
-from dialogs.framework import Context, Dialog, Outcome, Step, go, option, stay
+from dialogs.framework import Context, Dialog, Outcome, Step, StepName, go, option, stay
 from dialogs.i18n import language_info
 from dialogs.replies import (
     Card,
@@ -27,6 +27,10 @@ from tests.telegram.transcript import TelegramPerson, clean
 LONG_ID = "long-" + "x" * 70
 
 
+class Listing(StepName):
+    LIST = "tlist"
+
+
 async def show_list(ctx: Context) -> Sequence[Reply]:
     options = [option(f"n{number}", f"Option {number}") for number in range(30)]
     options.append(option(LONG_ID, "The long one"))
@@ -38,14 +42,16 @@ async def press_list(ctx: Context, value: str) -> Outcome | None:
 
 
 async def open_list(ctx: Context, rest: str) -> Outcome | None:
-    return go("tlist")
+    return go(Listing.LIST)
 
 
 async def test_a_long_list_is_paged_and_a_long_option_id_still_works(
     tg_app: App, person: TelegramPerson, fake_api: FakeBotApi
 ) -> None:
     registry = tg_app.engine.registry
-    registry.add(Dialog(name="tlist", start="tlist", steps=(Step("tlist", show_list, press_list),)))
+    registry.add(
+        Dialog(name="tlist", start=Listing.LIST, steps=(Step(Listing.LIST, show_list, press_list),))
+    )
     registry.on_start("tlist", open_list)
     await person.send("/start")
     await person.press("Français")
