@@ -1,8 +1,8 @@
 """Booking tables: services, slots, bookings, their history, contacts, and notifications.
 
 The schema is made by Alembic (`bot/migrations/versions/0005_bookings.py`); these classes
-map it. `person_id` columns point at `people.id` in the database (the migration declares
-the foreign keys); this package does not map `people`, which belongs to the runtime.
+map it. `person_id` columns point at `people.id` (one metadata, `sqlbase`, holds every
+table); this package does not map `people`, which belongs to the runtime.
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ class BookingRow(BookingsBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
     #: NULL once the person asked to be forgotten or the retention ended.
-    person_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     service_id: Mapped[str] = mapped_column(ForeignKey("booking_services.id"))
     place_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     slot_id: Mapped[int | None] = mapped_column(
@@ -150,7 +152,7 @@ class NotificationRow(BookingsBase):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(48))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     booking_id: Mapped[int | None] = mapped_column(
