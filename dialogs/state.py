@@ -52,7 +52,6 @@ class Person:
     consents: dict[str, bool] = field(default_factory=dict)
     #: Set only with the person's consent (Consent.REMEMBER_SITUATION).
     situation: str | None = None
-    is_new: bool = False
 
     def agreed(self, consent: Consent) -> bool:
         return self.consents.get(consent.value, False)

@@ -119,10 +119,6 @@ class Revision:
     after: EntryFile
     note: str | None
 
-    @property
-    def is_pending(self) -> bool:
-        return self.state is RevisionState.PENDING
-
 
 @dataclass(frozen=True)
 class TranslationEdit:

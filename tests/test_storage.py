@@ -76,7 +76,7 @@ async def test_a_unit_keeps_what_it_wrote_and_the_orm_reads_it_back(database: Da
     async with store.unit() as conversations:
         assert await conversations.claim_update("telegram", "u1")
         person = await conversations.person("telegram", "42")
-        assert person.is_new and person.locale is None
+        assert person.locale is None
         state = await conversations.state(person)
         state.step = "settings"
         state.data["ask"] = {"question": "où ?", "n": 2}
@@ -88,6 +88,7 @@ async def test_a_unit_keeps_what_it_wrote_and_the_orm_reads_it_back(database: Da
         await conversations.save_person(person)
         ids = await conversations.queue(person, replies)
     assert ids == sorted(ids) and len(ids) == 3
+    assert await count(database, PersonRow) == 1  # made by the unit
 
     async with database.sessions() as session:
         row = await session.scalar(select(PersonRow).where(PersonRow.platform_id == "42"))
@@ -113,9 +114,10 @@ async def test_a_unit_keeps_what_it_wrote_and_the_orm_reads_it_back(database: Da
     async with store.unit() as conversations:
         assert not await conversations.claim_update("telegram", "u1")
         again = await conversations.person("telegram", "42")
-        assert not again.is_new and again.locale == "fr" and again.situation == "asylum"
+        assert again.id == person.id and again.locale == "fr" and again.situation == "asylum"
         loaded = await conversations.state(again)
         assert loaded.data == {"ask": {"question": "où ?", "n": 2}} and loaded.version == 1
+    assert await count(database, PersonRow) == 1  # found again, not made twice
 
 
 async def test_the_orm_session_of_a_step_commits_with_the_unit(database: Database) -> None:

@@ -94,14 +94,12 @@ class SqlConversations:
                 PersonRow.channel == channel, PersonRow.platform_id == platform_id
             )
         )
-        is_new = False
         if row is None:
             try:
                 async with self.session.begin_nested():
                     row = PersonRow(channel=channel, platform_id=platform_id, consents={})
                     self.session.add(row)
                     await self.session.flush()
-                is_new = True
             except IntegrityError:
                 # Another process created the same person a moment ago.
                 row = await self.session.scalar(
@@ -120,7 +118,6 @@ class SqlConversations:
             role=Role(row.role),
             consents=dict(row.consents or {}),
             situation=row.situation,
-            is_new=is_new,
         )
 
     async def save_person(self, person: Person) -> None:

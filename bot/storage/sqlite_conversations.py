@@ -64,9 +64,7 @@ class SqliteConversations(SqlConversations):
                 " last_seen_at) VALUES (?, ?, ?, '{}', ?, ?) RETURNING id",
                 (channel, platform_id, Role.PERSON.value, self._now, self._now),
             ).fetchone()
-            person = Person(
-                id=person_id, channel=channel, platform_id=platform_id, locale=None, is_new=True
-            )
+            person = Person(id=person_id, channel=channel, platform_id=platform_id, locale=None)
             self._loaded[person_id] = (None, {}, None, self._now)
             self._states[person_id] = None
             return person
