@@ -37,6 +37,9 @@ class App:
     bookings: BookingDesk
 
     async def close(self) -> None:
+        search = self.engine.services.search
+        if isinstance(search, LiveSearch):
+            await search.close()
         await self.database.close()
 
 
@@ -92,8 +95,9 @@ async def build_app(
         log.warning("settings.default_locale.unknown")
     services = await build_services(database)
     bookings = await build_bookings(database, services.library, settings.booking_retention_days)
+    units = SqlConversationStore(database, bookings=bookings)
     engine = Engine(
-        store=SqlConversationStore(database, bookings=bookings),
+        store=units,
         registry=build_registry(),
         catalogs=catalogs,
         default_locale=settings.default_locale,
@@ -104,7 +108,7 @@ async def build_app(
         settings=settings,
         database=database,
         engine=engine,
-        outbox=Outbox(database),
+        outbox=Outbox(database, units),
         catalogs=catalogs,
         bookings=bookings,
     )

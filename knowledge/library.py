@@ -70,6 +70,10 @@ class CachedLibrary:
         except RuntimeError:
             return  # no event loop (a command-line tool): its copy stays as it is
 
+    async def close(self) -> None:
+        """Stop a check of the store under way (the process is stopping)."""
+        await _cancelled(self._checking)
+
     def _due(self) -> bool:
         return self._loaded_at is None or self.clock() - self._loaded_at >= self.max_age
 
@@ -192,11 +196,25 @@ class LiveSearch:
                 return
             log.info("kb.search.rebuilt entries=%d", len(entries))
 
+    async def close(self) -> None:
+        """Stop checking and rebuilding (the process is stopping); searches still answer."""
+        self._latest = None
+        await self.library.close()
+        await _cancelled(self._building)
+
     async def settled(self) -> None:
         """Until the index has caught up with the library's latest copy (for tests)."""
         while self._building is not None and not self._building.done():
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._building)
+
+
+async def _cancelled(task: asyncio.Task[None] | None) -> None:
+    if task is None or task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _index_of(entries: Sequence[EntryFile]) -> SearchIndex:
