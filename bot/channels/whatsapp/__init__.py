@@ -78,7 +78,7 @@ from bot.channels.whatsapp.rendering import (
     split_text,
     width,
 )
-from bot.channels.whatsapp.store import PendingNotification, QueuedMessage, WhatsAppStore, utcnow
+from bot.channels.whatsapp.store import PendingNotification, QueuedMessage, WhatsAppStore
 
 __all__ = [
     "CHANNEL",
@@ -148,6 +148,5 @@ __all__ = [
     "signature_of",
     "split_text",
     "update_id_of",
-    "utcnow",
     "width",
 ]

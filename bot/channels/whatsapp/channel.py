@@ -65,8 +65,9 @@ from bot.channels.whatsapp.rendering import (
     render,
     shorten,
 )
-from bot.channels.whatsapp.store import QueuedMessage, WhatsAppStore, utcnow
+from bot.channels.whatsapp.store import QueuedMessage, WhatsAppStore
 from bot.settings import WhatsAppTemplate
+from bot.storage import utcnow
 from dialogs.incoming import (
     Incoming,
     Pressed,

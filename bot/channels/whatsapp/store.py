@@ -43,14 +43,9 @@ __all__ = [
     "PendingNotification",
     "QueuedMessage",
     "WhatsAppStore",
-    "utcnow",
 ]
 
 log = logging.getLogger("passerelle.whatsapp")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
