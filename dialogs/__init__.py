@@ -1,0 +1,13 @@
+"""Conversations as data, in three floors (tests/test_layers.py keeps them so).
+
+- Journeys: one module per main-menu item (its `Dialog` has the `menu_label`): `rights`,
+  `french`, `documents`, `appointments` (and `my_appointments`), `ask`, `core` (language,
+  menu, settings, help), plus `reading`, `near` and the agents' `agents`. A step lists its
+  buttons and what each does; a journey opens another through the registry (`Opens`).
+- Framework: `framework` (steps, buttons, the registry), `engine` (the way of one
+  message), `booking_words` (how a booking reads, shared with the jobs and the agents).
+- Ground: `replies`, `state`, `incoming`, `i18n`, `ports` (what the runtime provides:
+  conversations, the knowledge base, search, bookings), `codec`.
+
+`catalog` lists the journeys for the runtime.
+"""
