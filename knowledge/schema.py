@@ -47,6 +47,9 @@ class Situation(StrEnum):
     REJECTED_ASYLUM = "rejected-asylum"
     UNDOCUMENTED = "undocumented"
     RESIDENCE_PERMIT = "residence-permit"
+    #: People from Ukraine (and some others) under the EU temporary protection: rights of
+    #: their own, never subsidiary protection's.
+    TEMPORARY_PROTECTION = "temporary-protection"
 
 
 class Topic(StrEnum):
