@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -16,8 +17,10 @@ from rich.table import Table
 
 from bot.db import open_database
 from bot.settings import SettingsError, get_settings
+from knowledge.canonical import dump_entry
 from knowledge.checks import CheckReport, Finding, check_dir, check_entries
-from knowledge.loader import ContentErrors, load_dir
+from knowledge.edits import with_checked
+from knowledge.loader import ContentErrors, load_dir, load_file
 from knowledge.po import PoError, export_po, import_po
 from knowledge.schema import TranslationStatus
 from knowledge.stats import Coverage, coverage
@@ -185,6 +188,58 @@ def grouped_warnings(warnings: Sequence[Finding]) -> Iterable[str]:
             yield f"{slug}: {code} in {len(locales)} locale(s): {', '.join(locales)}"
         else:
             yield from (str(finding) for finding in findings)
+
+
+@kb.command("checked")
+@click.argument("slugs", nargs=-1, required=True)
+@click.option(
+    "--on",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day of the check, YYYY-MM-DD (today by default).",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=EXISTING_DIRECTORY,
+    default=None,
+    help="Set it in the entry files of DIRECTORY instead of the database.",
+)
+@click.option("--by", default="kb-checked", show_default=True, help="Who checked (revisions).")
+def checked_command(
+    slugs: tuple[str, ...], day: dt.datetime | None, directory: Path | None, by: str
+) -> None:
+    """Record that a person checked SLUG... against its sources: the entry's "last checked"
+    date, which readers see (not a source's own date)."""
+    when = day.date() if day is not None else dt.date.today()
+    if when > dt.date.today():
+        raise click.BadParameter(f"{when.isoformat()} is still to come", param_hint="--on")
+    if directory is not None:
+        for slug in slugs:
+            path = directory / f"{slug}.yaml"
+            if not path.is_file():
+                raise click.ClickException(f"no entry file {path}")
+            try:
+                entry = load_file(path)
+            except ContentErrors as error:
+                fail_on_content_errors(error)
+                return
+            path.write_text(dump_entry(with_checked(entry, when)), encoding="utf-8")
+            click.echo(f"{slug}: checked on {when.isoformat()}")
+        return
+
+    async def run() -> None:
+        async with opened_store() as store:
+            await ensure_bundled(store)
+            for slug in slugs:
+                entry = await store.document(slug)
+                if entry is None:
+                    raise click.ClickException(f"no entry {slug!r} in the database")
+                await store.save_entry(with_checked(entry, when), by=by)
+                click.echo(f"{slug}: checked on {when.isoformat()}")
+
+    asyncio.run(run())
 
 
 @kb.command("stats")

@@ -3,7 +3,7 @@
 Errors: a file the schema refuses, a related slug that leads nowhere, a required entry
 missing, a summary longer than one chat message, a button or list label over WhatsApp's
 limits. Warnings: translations missing or outdated, reviews overdue, sources not checked
-for a year.
+for a year, an entry without its own "checked" date or checked before a source it cites.
 """
 
 from __future__ import annotations
@@ -62,6 +62,24 @@ REQUIRED_SLUGS: tuple[str, ...] = (
     "sport-culture",
     "volunteering",
     "social-services-psa",
+    # Issue 14: the topics people in Paris ask about most.
+    "status-temporary-protection",
+    "asylum-ofpra-interview",
+    "asylum-cnda-appeal",
+    "unaccompanied-minors",
+    "violence-women-trafficking",
+    "suicide-crisis",
+    "police-checks-detention",
+    "residence-permit-renewal",
+    "pregnancy-birth-pmi",
+    "basic-needs",
+    "benefits-rsa-caf",
+    "housing-after-protection",
+    "documents-civil-status-travel",
+    "naturalisation",
+    "driving-licence-exchange",
+    "lgbt-support",
+    "health-free-centres",
 )
 
 #: A source not checked for this long may no longer say what the entry says.
@@ -86,6 +104,9 @@ class Code(StrEnum):
     MISSING_LABEL = "missing-label"
     REVIEW_OVERDUE = "review-overdue"
     OLD_SOURCE = "old-source"
+    NOT_CHECKED = "not-checked"
+    CHECKED_BEFORE_SOURCE = "checked-before-source"
+    CHECKED_IN_FUTURE = "checked-in-future"
 
 
 @dataclass(frozen=True)
@@ -287,6 +308,7 @@ def _missing_labels(entry: EntryFile, locale: str) -> Iterable[Finding]:
 
 
 def _freshness(entry: EntryFile, today: dt.date) -> Iterable[Finding]:
+    yield from _check_date(entry, today)
     if entry.review_due < today:
         yield _warning(
             entry,
@@ -302,6 +324,40 @@ def _freshness(entry: EntryFile, today: dt.date) -> Iterable[Finding]:
                 None,
                 Code.OLD_SOURCE,
                 f"source {source.title!r} was last checked on {source.checked.isoformat()}",
+                f"sources[{index}].checked",
+            )
+
+
+def _check_date(entry: EntryFile, today: dt.date) -> Iterable[Finding]:
+    """The entry's own "last checked" date: set, not in the future, not before its sources."""
+    if entry.checked is None:
+        yield _warning(
+            entry,
+            None,
+            Code.NOT_CHECKED,
+            "no checked date: readers see the newest source's date instead "
+            "(passerelle kb checked sets it)",
+            "checked",
+        )
+        return
+    if entry.checked > today:
+        yield _warning(
+            entry,
+            None,
+            Code.CHECKED_IN_FUTURE,
+            f"checked on {entry.checked.isoformat()}, a day still to come",
+            "checked",
+        )
+    # A check cannot have read a source that did not exist yet: the oldest source it relies
+    # on at the very least, and any later one it cites.
+    for index, source in enumerate(entry.sources):
+        if source.checked > entry.checked:
+            yield _warning(
+                entry,
+                None,
+                Code.CHECKED_BEFORE_SOURCE,
+                f"checked on {entry.checked.isoformat()}, before source {source.title!r} "
+                f"dated {source.checked.isoformat()}",
                 f"sources[{index}].checked",
             )
 

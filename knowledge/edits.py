@@ -6,6 +6,7 @@ from; a change of the French makes every translation made from another text `out
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +17,11 @@ from knowledge.views import TranslationEdit
 
 class InvalidEdit(ValueError):
     """The edit would make an entry the schema refuses; the message says which field."""
+
+
+def with_checked(entry: EntryFile, day: dt.date) -> EntryFile:
+    """`entry` as a person who checked it against its sources on `day` leaves it."""
+    return entry.model_copy(update={"checked": day})
 
 
 def propagate_source_change(before: EntryFile | None, after: EntryFile) -> EntryFile:

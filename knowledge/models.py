@@ -43,6 +43,8 @@ class EntryRow(KnowledgeBase):
     #: [{title, url, checked}], in the order the entry cites them.
     sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     review_due: Mapped[dt.date] = mapped_column(Date)
+    #: When a person last checked the entry against its sources (not a source's own date).
+    checked: Mapped[dt.date | None] = mapped_column(Date)
     published: Mapped[bool] = mapped_column(Boolean)
     #: Bumped on every change: an edit made on an older version is refused, not lost.
     version: Mapped[int] = mapped_column(Integer)

@@ -34,6 +34,7 @@ def document_of(row: EntryRow) -> EntryFile:
             "topics": row.topics,
             "related": row.related,
             "sources": row.sources,
+            "checked": row.checked,
             "review_due": row.review_due,
             "published": row.published,
             "checklist": [
@@ -87,6 +88,7 @@ def write_entry(row: EntryRow, entry: EntryFile, now: dt.datetime) -> None:
     row.topics = [topic.value for topic in entry.topics]
     row.related = list(entry.related)
     row.sources = [source.model_dump(mode="json") for source in entry.sources]
+    row.checked = entry.checked
     row.review_due = entry.review_due
     row.published = entry.published
     _write_translations(row, entry, now)

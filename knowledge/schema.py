@@ -47,6 +47,9 @@ class Situation(StrEnum):
     REJECTED_ASYLUM = "rejected-asylum"
     UNDOCUMENTED = "undocumented"
     RESIDENCE_PERMIT = "residence-permit"
+    #: People from Ukraine (and some others) under the EU temporary protection: rights of
+    #: their own, never subsidiary protection's.
+    TEMPORARY_PROTECTION = "temporary-protection"
 
 
 class Topic(StrEnum):
@@ -77,10 +80,16 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: A source dated before this year is old enough that a reader should see its year.
+OLD_SOURCE_BEFORE_YEAR = 2024
+
+
 class Source(StrictModel):
     title: str = Field(min_length=3)
     #: Only what the facts give: a site or page name is fine; never an invented URL.
     url: str | None = None
+    #: The date the source itself carries (published or updated), or the day it was read
+    #: when it shows none. Not when the entry was last checked: that is `EntryFile.checked`.
     checked: dt.date
 
 
@@ -187,6 +196,9 @@ class EntryFile(StrictModel):
     topics: list[Topic] = Field(default_factory=list)
     related: list[Slug] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
+    #: When a person last checked the whole entry against its sources (`passerelle kb
+    #: checked` sets it). None only for entries written before the field existed.
+    checked: dt.date | None = None
     review_due: dt.date
     published: bool = True
     checklist: list[ChecklistItem] = Field(default_factory=list)
@@ -217,7 +229,20 @@ class EntryFile(StrictModel):
         return self
 
     def last_checked(self) -> dt.date:
+        """When a person last checked the entry; for an entry from before `checked` existed,
+        the newest source date, the only date it has (`kb check` warns about those)."""
+        if self.checked is not None:
+            return self.checked
         return max(source.checked for source in self.sources)
+
+    def oldest_source(self) -> Source:
+        return min(self.sources, key=lambda source: source.checked)
+
+    def old_source_year(self) -> int | None:
+        """The year of the oldest source the entry relies on, when it is before 2024: a
+        reader is shown it beside the "last checked" date."""
+        year = self.oldest_source().checked.year
+        return year if year < OLD_SOURCE_BEFORE_YEAR else None
 
     def french(self) -> Translation:
         return self.translations[SOURCE_LOCALE]

@@ -68,7 +68,10 @@ class LocalizedEntry:
     summary: str
     body: str
     keywords: tuple[str, ...]
+    #: When a person last checked the entry against its sources.
     last_checked: dt.date
+    #: The year of the oldest source, when before 2024: shown beside `last_checked`.
+    old_source_year: int | None
     review_due: dt.date
     situations: tuple[Situation, ...]
     topics: tuple[Topic, ...]
@@ -154,6 +157,7 @@ def localize(entry: EntryFile, locale: str, version: int) -> LocalizedEntry:
         body=shown.body,
         keywords=tuple(shown.keywords),
         last_checked=entry.last_checked(),
+        old_source_year=entry.old_source_year(),
         review_due=entry.review_due,
         situations=tuple(entry.situations),
         topics=tuple(entry.topics),

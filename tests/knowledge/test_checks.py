@@ -10,6 +10,7 @@ import pytest
 
 from knowledge.checks import REQUIRED_SLUGS, Code, Finding, check_dir, check_entries
 from knowledge.loader import load_dir
+from knowledge.locales import LOCALES
 from knowledge.schema import EntryFile, Translation
 from knowledge.transfer import BUNDLED_CONTENT, format_dir
 from tests.knowledge.content import TODAY, entry_data, fixture_entries, make_entry
@@ -25,6 +26,15 @@ domiciliation asylum-registration asylum-allowance-ada work-rights employment-su
 diploma-recognition transport-solidarity french-eif-fel french-courses legal-aid
 family-reunification children-school bank-account emergency-numbers phone-wifi-charging
 food-aid sport-culture volunteering social-services-psa
+""".split()
+
+#: The 17 entries issue 14 adds.
+ISSUE_14_SLUGS = """
+status-temporary-protection asylum-ofpra-interview asylum-cnda-appeal unaccompanied-minors
+violence-women-trafficking suicide-crisis police-checks-detention residence-permit-renewal
+pregnancy-birth-pmi basic-needs benefits-rsa-caf housing-after-protection
+documents-civil-status-travel naturalisation driving-licence-exchange lgbt-support
+health-free-centres
 """.split()
 
 
@@ -143,16 +153,80 @@ def test_overdue_reviews_and_old_sources_are_warnings() -> None:
     assert ("food-aid", None, Code.OLD_SOURCE) in late
 
 
-def test_the_issue_lists_the_required_slugs() -> None:
-    assert sorted(REQUIRED_SLUGS) == sorted(ISSUE_SLUGS)
-    assert len(set(REQUIRED_SLUGS)) == 33
+def test_an_entry_without_its_own_checked_date_is_a_warning() -> None:
+    _, warnings = check([make_entry("food-aid")])
+    _, dated = check([make_entry("food-aid", checked=TODAY)])
+    assert ("food-aid", None, Code.NOT_CHECKED) in warnings
+    assert not {w for w in dated if w[2] is Code.NOT_CHECKED}
+
+
+def test_a_check_older_than_a_source_it_relies_on_is_a_warning() -> None:
+    sources = [
+        {"title": "Old page", "checked": dt.date(2017, 12, 1)},
+        {"title": "New page", "checked": dt.date(2026, 11, 20)},
+    ]
+    before_all = make_entry("food-aid", sources=sources, checked=dt.date(2017, 1, 1))
+    before_newest = make_entry("food-aid", sources=sources, checked=dt.date(2025, 1, 1))
+    after_all = make_entry("food-aid", sources=sources, checked=dt.date(2026, 11, 25))
+    future = make_entry("food-aid", sources=sources, checked=TODAY + dt.timedelta(days=1))
+
+    report = check_entries([before_all], today=TODAY, locales=LOCALES, required=())
+    assert {f.field for f in report.warnings if f.code is Code.CHECKED_BEFORE_SOURCE} == {
+        "sources[0].checked",
+        "sources[1].checked",
+    }
+    assert ("food-aid", None, Code.CHECKED_BEFORE_SOURCE) in check([before_newest])[1]
+    assert not {w for w in check([after_all])[1] if w[2] is Code.CHECKED_BEFORE_SOURCE}
+    assert ("food-aid", None, Code.CHECKED_IN_FUTURE) in check([future])[1]
+
+
+def test_an_entry_shows_its_own_checked_date_and_an_old_source_year() -> None:
+    sources = [
+        {"title": "GITSI note", "checked": dt.date(2017, 12, 1)},
+        {"title": "New page", "checked": dt.date(2026, 11, 20)},
+    ]
+    entry = make_entry("food-aid", sources=sources, checked=dt.date(2026, 12, 5))
+    recent = make_entry("food-aid", sources=sources[1:], checked=dt.date(2026, 12, 5))
+
+    assert entry.last_checked() == dt.date(2026, 12, 5)
+    assert entry.old_source_year() == 2017
+    assert recent.old_source_year() is None
+    assert make_entry("food-aid", sources=sources).last_checked() == dt.date(2026, 11, 20)
+
+
+def test_the_issues_list_the_required_slugs() -> None:
+    assert sorted(REQUIRED_SLUGS) == sorted(ISSUE_SLUGS + ISSUE_14_SLUGS)
+    assert len(set(REQUIRED_SLUGS)) == 50
 
 
 def test_the_bundled_content_has_no_error() -> None:
     report = check_dir(BUNDLED_CONTENT)
 
     assert [str(error) for error in report.errors] == []
-    assert {entry.slug for entry in load_dir(BUNDLED_CONTENT)} >= set(ISSUE_SLUGS)
+    assert {entry.slug for entry in load_dir(BUNDLED_CONTENT)} >= set(REQUIRED_SLUGS)
+    assert len(load_dir(BUNDLED_CONTENT)) >= 50
+
+
+def test_every_bundled_entry_has_its_checked_date_and_no_source_after_it() -> None:
+    report = check_dir(BUNDLED_CONTENT)
+    dates = {Code.NOT_CHECKED, Code.CHECKED_BEFORE_SOURCE, Code.CHECKED_IN_FUTURE}
+
+    assert [str(w) for w in report.warnings if w.code in dates] == []
+
+
+#: The locales every required entry must have: every listed locale.
+REQUIRED_LOCALES = tuple(LOCALES)
+
+
+@pytest.mark.parametrize("locale", REQUIRED_LOCALES)
+def test_every_required_entry_exists_in(locale: str) -> None:
+    entries = {entry.slug: entry for entry in load_dir(BUNDLED_CONTENT)}
+    missing = [
+        slug
+        for slug in REQUIRED_SLUGS
+        if slug not in entries or locale not in entries[slug].translations
+    ]
+    assert missing == []
 
 
 def test_the_bundled_check_notices_a_required_entry_removed(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +13,11 @@ from click.testing import CliRunner, Result
 from bot.cli_kb import kb
 from bot.db import open_database
 from bot.settings import get_settings
+from knowledge.loader import load_file
 from knowledge.po import read_catalog, write_catalog
+from knowledge.schema import EntryFile
 from knowledge.store import KnowledgeStore
-from knowledge.views import TranslationEdit
+from knowledge.views import Revision, TranslationEdit
 from tests.conftest import sqlite_url
 
 
@@ -145,3 +148,42 @@ def test_po_export_then_import(content_dir: Path, tmp_path: Path) -> None:
 def test_po_export_of_french_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(kb, ["po", "export", "--lang", "fr", str(tmp_path)])
     assert result.exit_code == 1 and "French is the source" in result.output
+
+
+def test_checked_sets_the_date_a_person_checked_entry_files(content_dir: Path) -> None:
+    result = run("checked", "--dir", str(content_dir), "--on", "2026-11-20", "food-aid")
+
+    assert result.exit_code == 0, result.output
+    assert "food-aid: checked on 2026-11-20" in result.output
+    assert load_file(content_dir / "food-aid.yaml").checked == dt.date(2026, 11, 20)
+    assert load_file(content_dir / "health-ame.yaml").checked is None
+    assert run("format", str(content_dir)).output.endswith("0 file(s) rewritten\n")
+
+
+def test_checked_refuses_an_unknown_entry_and_a_day_to_come(content_dir: Path) -> None:
+    unknown = CliRunner().invoke(kb, ["checked", "--dir", str(content_dir), "no-such-entry"])
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    future = CliRunner().invoke(kb, ["checked", "--on", tomorrow, "food-aid"])
+
+    assert unknown.exit_code != 0 and "no-such-entry" in unknown.output
+    assert future.exit_code != 0 and "still to come" in future.output
+
+
+def test_checked_in_the_database_is_a_revision(content_dir: Path, database_url: str) -> None:
+    run("import", str(content_dir))
+
+    result = run("checked", "--on", "2026-11-20", "--by", "lea", "food-aid")
+
+    assert result.exit_code == 0, result.output
+    entry, revisions = asyncio.run(food_aid_and_revisions(database_url))
+    assert entry is not None and entry.checked == dt.date(2026, 11, 20)
+    assert [revision.by for revision in revisions][-1] == "lea"
+
+
+async def food_aid_and_revisions(url: str) -> tuple[EntryFile | None, list[Revision]]:
+    database = await open_database(url)
+    try:
+        store = KnowledgeStore(database.sessions, write_sessions=database.write_sessions)
+        return await store.document("food-aid"), await store.revisions("food-aid")
+    finally:
+        await database.close()
