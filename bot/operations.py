@@ -239,9 +239,18 @@ async def metrics_endpoint(app: App, _request: Request) -> Response:
 
 
 @lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
 def alembic_head() -> str | None:
     """The schema revision this code expects (the migrations' one head)."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    return _scripts().get_current_head()
+
+
+@lru_cache(maxsize=1)
+def _known_revisions() -> frozenset[str]:
+    return frozenset(script.revision for script in _scripts().walk_revisions())
 
 
 @dataclass(frozen=True)
@@ -284,10 +293,16 @@ async def check_readiness(database: Database, now: dt.datetime, max_backlog: int
         return Readiness(False, f"the database is unreachable ({type(error).__name__})")
     head = alembic_head()
     if revision != head:
+        # A revision this code does not know: a newer release migrated the database.
+        what = (
+            "(run `passerelle db upgrade`)"
+            if revision is None or revision in _known_revisions()
+            else "(the database is newer than this code)"
+        )
         return Readiness(
             False,
             f"the database's schema is at {revision or 'no revision'}, the code expects {head} "
-            "(run `passerelle db upgrade`)",
+            + what,
             revision=revision,
         )
     if backlog > max_backlog:

@@ -206,6 +206,15 @@ async def test_readyz_503_when_the_database_is_behind_the_code(app: App) -> None
     assert "passerelle db upgrade" in body["reason"]
 
 
+async def test_readyz_503_when_the_database_is_newer_than_the_code(app: App) -> None:
+    async with app.database.write_sessions() as session, session.begin():
+        await session.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
+    response = await get(app, "/readyz")
+    assert response.status_code == 503
+    assert "0099_future" in response.json()["reason"]
+    assert "newer than this code" in response.json()["reason"]
+
+
 async def test_readyz_503_when_the_database_is_unreachable(app: App) -> None:
     good = app.database
     app.database = unreachable_database()
