@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bookings.catalogue import EntryReader, check_against_knowledge, load_catalogue
 from bookings.store import BookingDesk
 from bot.db import Database, open_database
+from bot.metrics import MeasuredEngine
 from bot.settings import Settings
 from bot.storage import Outbox, SqlConversationStore
 from dialogs.catalog import build_registry
@@ -96,7 +97,8 @@ async def build_app(
     services = await build_services(database)
     bookings = await build_bookings(database, services.library, settings.booking_retention_days)
     units = SqlConversationStore(database, bookings=bookings)
-    engine = Engine(
+    # Counted and timed for `/metrics` (bot/metrics.py); otherwise the engine itself.
+    engine = MeasuredEngine(
         store=units,
         registry=build_registry(),
         catalogs=catalogs,

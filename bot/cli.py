@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,14 @@ def _settings() -> Settings:
 def _logging(settings: Settings, quiet: bool = False) -> None:
     named: int = logging.getLevelNamesMapping()[settings.log_level]
     level = logging.WARNING if quiet and named == logging.INFO else named
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format == "json":
+        from bot.operations import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # Database drivers log statement parameters (message texts, phone numbers) when verbose.
     for noisy in ("aiosqlite", "sqlalchemy", "asyncpg", "httpx", "httpcore", "telegram", "bm25s"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, level))
@@ -133,14 +138,42 @@ async def _until_stopped(closed: Coroutine[Any, Any, None]) -> None:
         finished.result()
 
 
+#: Longest wait, after SIGTERM, for the requests being answered (then they are cut).
+REQUESTS_GRACE = 20
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
-    """Serve the platforms' webhooks (Telegram, WhatsApp) and /healthz."""
+    """Serve the platforms' webhooks (Telegram, WhatsApp), /healthz, /readyz and /metrics.
+
+    One process (several workers: not yet). SIGTERM or Ctrl-C stops it cleanly: no new
+    connection, the requests being answered are finished, then the channels finish what
+    they are handling and sending, the job runner its pass, and it exits with status 0.
+    """
     settings = _settings()
     _logging(settings)
     import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            """uvicorn's stop on SIGINT/SIGTERM, without raising the signal again at the
+            end (that would kill the process after the clean stop, with status 143)."""
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, self._asked_to_stop, signum)
+            try:
+                yield
+            finally:
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(signum)
+
+        def _asked_to_stop(self, signum: int) -> None:
+            if not self.should_exit:
+                log.info("passerelle.stopping")
+            self.handle_exit(signum, None)
 
     async def main() -> None:
         from bot.app import build_app, settle_for_serving
@@ -157,8 +190,12 @@ def serve(host: str, port: int) -> None:
             port=port,
             log_level=settings.log_level.lower(),
             access_log=False,
+            timeout_graceful_shutdown=REQUESTS_GRACE,
+            # In JSON mode uvicorn's own lines go through the same handler as ours.
+            log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         )
-        await uvicorn.Server(config).serve()
+        await Server(config).serve()
+        log.info("passerelle.stopped")
 
     asyncio.run(main())
 

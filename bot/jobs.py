@@ -19,6 +19,7 @@ still worth sending: a reminder for a cancelled booking is not).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -129,6 +130,7 @@ class JobRunner:
         self.interval = interval
         self.batch = batch
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def run_once(self, now: dt.datetime | None = None) -> JobReport:
         now = now or self.clock()
@@ -136,6 +138,8 @@ class JobRunner:
             erased = await unit.erase_expired(now)
         counts = {"sent": 0, "retried": 0, "failed": 0, "voided": 0}
         for due in await self._due(now):
+            if self._stopping.is_set():
+                break  # the one being sent is finished; the others wait for the next process
             outcome = await self._send(due, now)
             if outcome:
                 counts[outcome] += 1
@@ -262,25 +266,33 @@ class JobRunner:
     # -- the loop --------------------------------------------------------------------------
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.run_once()
             except Exception as error:
                 log.error("jobs.loop_failed error=%s", type(error).__name__)
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self._loop())
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let the notification being sent finish (a cut send would go twice after the
+        restart), up to `grace` seconds; then stop."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            log.warning("jobs.stop.unfinished")
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        self._task = None
 
 
 def job_runner(app: App, senders: Sequence[Sender], *, interval: float = 5.0) -> JobRunner:

@@ -44,9 +44,16 @@ class Settings(BaseSettings):
     )
     default_locale: str = Field(default="fr", description="one of the bundled locales")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text (one line per event) or json (one object per line)"
+    )
 
     # Web server shared by the webhooks (`passerelle serve`).
     public_url: str | None = Field(default=None, description="the https root the platforms reach")
+    #: `/readyz` answers 503 above this many replies owed now (a channel not keeping up).
+    ready_max_backlog: int = Field(
+        default=1000, ge=1, description="a number of unsent replies, at least 1"
+    )
 
     # Telegram
     telegram_token: str | None = Field(default=None, description="a Bot API token like 123:abc")
@@ -115,6 +122,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
 
 def describe_error(error: ValidationError) -> str:

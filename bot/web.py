@@ -1,10 +1,12 @@
-"""`passerelle serve`: one ASGI app for every webhook, plus /healthz."""
+"""`passerelle serve`: one ASGI app for every webhook, plus /healthz, /readyz and /metrics
+(the last two in `bot.operations`)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from bot.app import App
 from bot.channels.base import Channel
 from bot.channels.registry import running
+from bot.operations import metrics_endpoint, readyz_endpoint
 
 log = logging.getLogger("passerelle.web")
 
@@ -22,7 +25,11 @@ def build_web_app(app: App, channels: Sequence[Channel]) -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "channels": [channel.name for channel in channels]})
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", partial(readyz_endpoint, app), methods=["GET"]),
+        Route("/metrics", partial(metrics_endpoint, app), methods=["GET"]),
+    ]
     for channel in channels:
         routes.extend(channel.routes())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -51,6 +52,7 @@ class OutboxRetrier:
         self.channel = channel
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def run_once(self, now: dt.datetime | None = None) -> int:
         now = now or dt.datetime.now(dt.UTC)
@@ -59,6 +61,8 @@ class OutboxRetrier:
         pending = await self.outbox.pending(self.channel.name, now, older_than=recent)
         sent = 0
         for outbox_id, platform_id, reply in pending:
+            if self._stopping.is_set():
+                break  # what is being sent is finished; the rest waits for the next process
             try:
                 await self.channel.deliver(platform_id, [reply])
             except DeliveryError as error:
@@ -72,20 +76,29 @@ class OutboxRetrier:
         return sent
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.run_once()
             except Exception:
                 log.exception("outbox.loop_failed channel=%s", self.channel.name)
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
 
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._loop())
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let the reply being sent finish and be marked (a cut one would go twice), up to
+        `grace` seconds; then stop."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            log.warning("outbox.stop.unfinished channel=%s", self.channel.name)
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
+        self._task = None

@@ -16,6 +16,8 @@ from telegram.error import (
 from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
+from bot.metrics import platform_api_error
+
 __all__ = [
     "AiohttpRequest",
 ]
@@ -119,9 +121,14 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                status, answer = response.status, await response.read()
         except TimeoutError as error:
+            platform_api_error("telegram", "timeout")
             raise TimedOut() from error
         except aiohttp.ClientError as error:
+            platform_api_error("telegram", "network")
             # The class name only: aiohttp's messages carry the URL, and the URL the token.
             raise NetworkError(f"aiohttp.{type(error).__name__}") from error
+        if status >= 400:
+            platform_api_error("telegram", status)
+        return status, answer

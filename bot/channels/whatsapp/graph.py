@@ -12,6 +12,7 @@ import httpx
 from bot.channels.base import DeliveryError
 from bot.channels.whatsapp.constants import MAX_RETRY_WAIT, OUTSIDE_WINDOW, RATE_LIMITED, TRANSIENT
 from bot.channels.whatsapp.inbound import _dict, _dicts, _text
+from bot.metrics import platform_api_error
 
 __all__ = [
     "GraphApi",
@@ -127,6 +128,7 @@ class GraphApi:
             try:
                 response = await self.client.post(url, **kwargs)
             except httpx.HTTPError as failure:
+                platform_api_error("whatsapp", "network")
                 raise GraphError(f"whatsapp api unreachable ({type(failure).__name__})") from None
             if response.is_success:
                 try:
@@ -135,6 +137,7 @@ class GraphApi:
                     data = {}
                 return data if isinstance(data, dict) else {}
             refusal = _graph_error(response)
+            platform_api_error("whatsapp", response.status_code)
             if not refusal.rate_limited or attempt >= len(self.retry_delays):
                 log.warning("whatsapp.api.error code=%s http=%s", refusal.code, refusal.status)
                 raise refusal
