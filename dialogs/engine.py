@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from weakref import WeakValueDictionary
 
+from dialogs import crisis, traps
 from dialogs.framework import (
     NAV_BACK,
     NAV_MENU,
@@ -143,6 +144,7 @@ class Engine:
 
     async def _dispatch(self, ctx: Context, incoming: Incoming) -> list[Reply]:
         payload = incoming.payload
+        crisis.forget_text(ctx, payload)
         if ctx.person.locale is None:
             return await self._first_contact(ctx, incoming)
         match payload:
@@ -168,6 +170,11 @@ class Engine:
         payload = incoming.payload
         if isinstance(payload, Pressed) and payload.option_id.startswith(LANGUAGE_STEP + SEP):
             return await self._pressed(ctx, payload.option_id)
+        if isinstance(payload, Said):
+            # Danger first, even before a language is chosen: answered in the one it is written in.
+            urgent = crisis.first_contact(ctx, payload.text)
+            if urgent is not None:
+                return await self._apply(ctx, urgent)
         if isinstance(payload, Command) and payload.name == "start" and payload.argument:
             if START_PAYLOAD.match(payload.argument):
                 ctx.state.data["_pending_start"] = payload.argument
@@ -227,10 +234,19 @@ class Engine:
         return await self._apply(ctx, outcome)
 
     async def _said(self, ctx: Context, text: str) -> list[Reply]:
+        # Danger first: the check runs before the step, whatever the step expects.
+        checked = crisis.check_text(ctx, text)
+        if checked.outcome is not None:
+            return await self._apply(ctx, checked.outcome)
+        return crisis.ask_if_unsure(ctx, checked, await self._said_to_step(ctx, text))
+
+    async def _said_to_step(self, ctx: Context, text: str) -> list[Reply]:
         if _is_menu_word(text, ctx.t("menu")):
             return await self.menu(ctx)
         found = self.registry.step(ctx.state.step)
-        if found is not None and found[1].on_text is not None:
+        # A sentence on a screen that waits for a postcode or a name is a question.
+        expected = not traps.is_question(ctx.state.step, text)
+        if found is not None and found[1].on_text is not None and expected:
             return await self._apply(ctx, await found[1].on_text(ctx, text))
         for fallback in self.registry.text_fallbacks:
             outcome = await fallback(ctx, text)

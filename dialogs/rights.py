@@ -12,6 +12,9 @@ from dialogs.state import Consent, StepData
 from knowledge.schema import Kind, Situation, Topic
 from knowledge.views import LocalizedEntry
 
+#: The question about asylum asked before "no papers" (dialogs/asylum.py).
+ASYLUM_STEP = "asylum-ask"
+
 #: One plain sentence per situation, as the person would say it.
 SITUATIONS: dict[Situation, str] = {
     Situation.ASYLUM_SEEKER: N_("I asked for asylum"),
@@ -98,6 +101,8 @@ async def show_situations(ctx: Context) -> Sequence[Reply]:
 async def press_situation(ctx: Context, value: str) -> Outcome | None:
     if value == "unsure":
         return go("papers")
+    if value == Situation.UNDOCUMENTED.value:
+        return go(ASYLUM_STEP)  # "no papers" may mean "just arrived": asylum first
     try:
         situation = Situation(value)
     except ValueError:
@@ -139,8 +144,9 @@ async def press_papers(ctx: Context, value: str) -> Outcome | None:
         "ada": Situation.ASYLUM_SEEKER,
         "dublin": Situation.DUBLIN,
         "permit": Situation.RESIDENCE_PERMIT,
-        "nothing": Situation.UNDOCUMENTED,
     }
+    if value == "nothing":
+        return go(ASYLUM_STEP)
     if value in direct:
         return choose(ctx, direct[value])
     if value == "ofpra":

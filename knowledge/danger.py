@@ -29,6 +29,7 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from knowledge.locales import DEFAULT_LOCALES
 from knowledge.normalize import Script, script_of, tokenize
 from knowledge.terms import query_terms
 
@@ -71,6 +72,9 @@ class Level(StrEnum):
 class DangerCheck:
     level: Level
     kind: Kind | None = None
+    #: The locales whose phrases were found, the weightiest first (French, English... on a
+    #: tie): the language of a person not yet asked.
+    locales: tuple[str, ...] = ()
 
     @property
     def crisis(self) -> bool:
@@ -109,6 +113,7 @@ class _Phrase:
     kind: Kind | None
     weight: float
     words: tuple[_Word, ...]
+    locale: str = ""
 
 
 @dataclass
@@ -177,11 +182,13 @@ class Detector:
         open_tokens = [token for token in tokens if not token.masked]
         scores: dict[Kind, float] = {}
         weak: list[tuple[Kind, frozenset[int]]] = []
+        by_locale: dict[str, set[int]] = {}
         for phrase in self.phrases:
             if id(phrase) not in candidates:
                 continue
             assert phrase.kind is not None
             for used in _matches(phrase, open_tokens):
+                by_locale.setdefault(phrase.locale, set()).update(t.position for t in used)
                 if phrase.weight >= STRONG:
                     scores[phrase.kind] = scores.get(phrase.kind, 0.0) + phrase.weight
                 else:
@@ -199,7 +206,11 @@ class Detector:
         order = list(Kind)
         kind = max(scores, key=lambda k: (scores[k], -order.index(k)))
         total = sum(scores.values())
-        return DangerCheck(Level.CRISIS if total >= STRONG else Level.UNSURE, kind)
+        level = Level.CRISIS if total >= STRONG else Level.UNSURE
+        rank = {code: index for index, code in enumerate(DEFAULT_LOCALES)}
+        # The locale whose phrases cover the most words of the message.
+        locales = sorted(by_locale, key=lambda code: (-len(by_locale[code]), rank.get(code, 99)))
+        return DangerCheck(level, kind, tuple(code for code in locales if code))
 
     def _tokens(self, text: str) -> list[_Token]:
         tokens: list[_Token] = []
@@ -283,7 +294,9 @@ def _compile_word(raw: str) -> _Word | None:
     return _Word(terms=frozenset(_terms(tokens[0])), folded=tokens[0])
 
 
-def _compile_phrase(text: str, kind: Kind | None, weight: float) -> _Phrase | None:
+def _compile_phrase(
+    text: str, kind: Kind | None, weight: float, locale: str = ""
+) -> _Phrase | None:
     words: list[_Word] = []
     for raw in text.split():
         if raw.endswith("*"):
@@ -294,7 +307,7 @@ def _compile_phrase(text: str, kind: Kind | None, weight: float) -> _Phrase | No
             continue
         for token in tokenize(raw):
             words.append(_Word(terms=frozenset(_terms(token)), folded=token))
-    return _Phrase(kind, weight, tuple(words)) if words else None
+    return _Phrase(kind, weight, tuple(words), locale) if words else None
 
 
 def _phrase_list(value: object, where: str) -> list[str]:
@@ -305,7 +318,7 @@ def _phrase_list(value: object, where: str) -> list[str]:
     return [item for item in value if item.strip()]
 
 
-def parse_locale(data: object, name: str) -> tuple[list[_Phrase], list[_Phrase]]:
+def parse_locale(data: object, name: str, locale: str = "") -> tuple[list[_Phrase], list[_Phrase]]:
     """The crisis phrases and the idioms of one locale's file."""
     if not isinstance(data, Mapping):
         raise DangerDataError(f"{name}: expected a mapping with 'kinds' and 'not'")
@@ -323,7 +336,7 @@ def parse_locale(data: object, name: str) -> tuple[list[_Phrase], list[_Phrase]]
             raise DangerDataError(f"{name}: {key}: expected 'strong' and 'weak' lists")
         for strength, weight in (("strong", STRONG), ("weak", WEAK)):
             for text in _phrase_list(lists.get(strength), f"{name}: {key}.{strength}"):
-                phrase = _compile_phrase(text, kind, weight)
+                phrase = _compile_phrase(text, kind, weight, locale)
                 if phrase is None:
                     raise DangerDataError(f"{name}: {key}: cannot read the phrase {text!r}")
                 phrases.append(phrase)
@@ -369,7 +382,7 @@ def load_detector(directory: Path = DANGER_DIR, content: Path | None = CONTENT_D
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             raise DangerDataError(f"{path}: not valid YAML: {error}") from error
-        more, idiom_list = parse_locale(data, str(path))
+        more, idiom_list = parse_locale(data, str(path), path.stem)
         phrases.extend(more)
         idioms.extend(idiom_list)
         locales.append(path.stem)
