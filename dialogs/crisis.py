@@ -14,6 +14,7 @@ ticket they chose to open. Nothing here logs it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,8 @@ __all__ = [
     "first_contact",
     "forget_text",
 ]
+
+log = logging.getLogger("passerelle.crisis")
 
 STEP = "crisis"
 #: Above every ordinary question in the agents' inbox.
@@ -207,6 +210,7 @@ async def press_crisis(ctx: Context, value: str) -> Outcome | None:
         priority=CRISIS_PRIORITY,
     )
     ctx.keep(Crisis(kind=kept.kind))
+    log.info("crisis.ticket kind=%s", kind.value if kind else "none")
     done = Text(
         ctx.t(
             "Your request number is {reference}. A person will write to you here as soon "
@@ -257,6 +261,8 @@ def _decide(ctx: Context, text: str, found: DangerCheck) -> Checked:
         return _SAFE
     ctx.keep(Crisis(kind=found.kind.value if found.kind else "", text=text[:MAX_KEPT_CHARS]))
     if found.level is Level.CRISIS:
+        # An event to count, never what was written.
+        log.info("crisis.card kind=%s", found.kind.value if found.kind else "none")
         return Checked(outcome=go(STEP))
     return Checked(outcome=None, unsure=found.kind, asks=True)
 
