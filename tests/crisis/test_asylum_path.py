@@ -55,3 +55,20 @@ async def test_waiting_for_an_answer_is_an_asylum_seeker(chat: Chat) -> None:
     answer = await chat.choose("asylum-ask:waiting")
     await chat.choose("remember:no")
     assert "topics:health" in chat.option_ids(), answer
+
+
+@pytest.mark.parametrize(
+    ("locale", "question"),
+    [
+        ("fr", "je viens d'arriver je veux demander l'asile"),
+        ("fa", "تازه رسیدم میخوام پناهندگی بخوام"),
+        ("en", "I just arrived and want to ask for asylum"),
+    ],
+)
+async def test_a_free_question_about_asking_for_asylum_leads_there(
+    chat: Chat, locale: str, question: str
+) -> None:
+    await chat.say("/start")
+    await chat.choose(f"lang:{locale}")
+    await chat.say(question)
+    assert chat.option_ids()[0] == "results:e-asylum-registration"
