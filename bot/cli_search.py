@@ -18,6 +18,17 @@ import click
 
 from bot.db import open_database
 from bot.settings import SettingsError, get_settings
+from knowledge.danger import DangerDataError, load_detector
+from knowledge.danger_eval import (
+    HELDOUT,
+    TARGET_FALSE_ALARMS,
+    TARGET_LOCALE_RECALL,
+    TARGET_RECALL,
+    DangerReport,
+    MessagesError,
+    evaluate_danger,
+    load_messages,
+)
 from knowledge.documents import SearchDocument
 from knowledge.evaluation import (
     TARGET_LOCALE_TOP3,
@@ -142,25 +153,72 @@ def _title(index: SearchIndex, hit: SearchHit, locale: str) -> str:
 
 @click.command("eval")
 @click.argument("questions_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--crisis",
+    "crisis_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=HELDOUT,
+    show_default="the held-out crisis messages",
+    help="Crisis and ordinary messages to measure the danger check on.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--misses", is_flag=True, help="Also list the questions not answered in the top 3.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a target is not met.")
 @_CONTENT_OPTION
 def eval_command(
-    questions_file: Path, as_json: bool, misses: bool, strict: bool, content: Path | None
+    questions_file: Path,
+    crisis_file: Path,
+    as_json: bool,
+    misses: bool,
+    strict: bool,
+    content: Path | None,
 ) -> None:
-    """Top-1 and top-3 accuracy of the search on a questions file, overall and per locale."""
+    """Search accuracy (top-1, top-3) and the danger check's crisis recall and false alarms."""
     try:
         questions = load_questions(questions_file)
-    except QuestionsError as error:
+        messages = load_messages(crisis_file)
+        detector = load_detector()
+    except (QuestionsError, MessagesError, DangerDataError) as error:
         raise click.ClickException(str(error)) from error
     report = evaluate(_build_index(content), questions)
+    danger = evaluate_danger(detector, messages)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        answer = {**report.to_dict(), "crisis": danger.to_dict()}
+        click.echo(json.dumps(answer, ensure_ascii=False))
     else:
         _print_report(report, with_misses=misses)
-    if strict and not report.meets_targets():
+        _print_danger(danger, with_slips=misses)
+    if strict and not (report.meets_targets() and danger.meets_targets()):
         sys.exit(1)
+
+
+def _print_danger(report: DangerReport, *, with_slips: bool) -> None:
+    click.echo("")
+    click.echo(
+        f"{'crisis':<8}{'messages':>10}{'recall':>9}{'asked':>7}{'ordinary':>10}{'false':>9}"
+    )
+    for locale, figures in report.by_locale.items():
+        flag = "" if figures.recall >= TARGET_LOCALE_RECALL else "  < target"
+        click.echo(
+            f"{locale:<8}{figures.crisis:>10}{figures.recall:>9.1%}{figures.asked:>7}"
+            f"{figures.ordinary:>10}{figures.false_alarm_rate:>9.1%}{flag}"
+        )
+    overall = report.overall
+    click.echo(
+        f"{'all':<8}{overall.crisis:>10}{overall.recall:>9.1%}{overall.asked:>7}"
+        f"{overall.ordinary:>10}{overall.false_alarm_rate:>9.1%}"
+    )
+    click.echo(
+        f"targets: crisis recall ≥ {TARGET_RECALL:.0%}, every locale ≥ "
+        f"{TARGET_LOCALE_RECALL:.0%}, false alarms ≤ {TARGET_FALSE_ALARMS:.0%}: "
+        f"{'met' if report.meets_targets() else 'not met'}"
+    )
+    if with_slips:
+        for slip in report.slips:
+            expected = slip.message.kind.value if slip.message.kind else "none"
+            click.echo(
+                f"- [{slip.message.locale}] {slip.message.text}\n    expected {expected}; got {slip.level.value}"
+            )
 
 
 def _print_report(report: EvaluationReport, *, with_misses: bool) -> None:

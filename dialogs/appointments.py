@@ -41,6 +41,7 @@ from dialogs.framework import (
 from dialogs.i18n import N_
 from dialogs.ports import Bookings
 from dialogs.replies import Option, Options, Reply, Text
+from dialogs.traps import not_a_contact
 from knowledge.views import PlaceView
 
 MAX_DAYS = 8
@@ -576,7 +577,13 @@ APPOINTMENTS = Dialog(
         Step(Booking.DAY, show_days, buttons=(OTHER_PLACE, EARLIEST_DAYS, PICK_DAY, LATER_DAYS)),
         Step(Booking.TIME, show_times, buttons=(OTHER_DAY, PICK_TIME)),
         Step(Booking.REVIEW, show_review, buttons=(DO_NOT_BOOK, CONFIRM)),
-        Step(Booking.CONTACT, show_contact, buttons=(DO_NOT_BOOK,), on_text=text_contact),
+        Step(
+            Booking.CONTACT,
+            show_contact,
+            buttons=(DO_NOT_BOOK,),
+            on_text=text_contact,
+            is_question=not_a_contact,
+        ),
         Step(Booking.DONE, show_done, buttons=(MY_APPOINTMENTS, TO_BRING)),
     ),
     opens={Opens.BOOKING: open_for_entry, Opens.NEW_TIME: open_new_time},

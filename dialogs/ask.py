@@ -1,15 +1,14 @@
 """Ask a question: free text searched in the knowledge base, else left for a person.
 
 Also the emergency words: "115", "SOS", "help" or the word for help in any
-language opens the emergency numbers at once.
+language opens the emergency numbers at once (the words are `dialogs.crisis`'s).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 
+from dialogs.crisis import is_emergency
 from dialogs.framework import (
     Context,
     Dialog,
@@ -27,7 +26,6 @@ from dialogs.framework import (
 from dialogs.i18n import N_
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import StepData
-from knowledge import locales
 
 EMERGENCY_ENTRY = "emergency-numbers"
 
@@ -41,20 +39,6 @@ class At(StepName):
 
 MAX_RESULTS = 3
 MAX_QUESTION_CHARS = 1000
-
-#: Typed alone, these open the emergency numbers: numbers, and "help" in every language
-#: (each locale's `emergency_words` in knowledge/locales/).
-EMERGENCY_WORDS = locales.emergency_words()
-_PUNCTUATION = re.compile(r"[\s!?.,;:¡¿!؟،。！？]+")
-
-
-def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _PUNCTUATION.sub(" ", text).strip()
-
-
-def is_emergency(text: str) -> bool:
-    return _plain(text) in EMERGENCY_WORDS
 
 
 class Question(StepData):
@@ -214,6 +198,11 @@ async def open_emergency(ctx: Context) -> Outcome:
     return await ctx.open(Opens.ENTRY, EMERGENCY_ENTRY)
 
 
+async def open_emergency_numbers(ctx: Context, argument: str) -> Outcome:
+    """The emergency numbers, as the danger check opens them (`Opens.EMERGENCY`)."""
+    return await open_emergency(ctx)
+
+
 EMERGENCY = Dialog(
     name="emergency",
     start="",
@@ -222,4 +211,5 @@ EMERGENCY = Dialog(
     order=5,
     steps=(),
     on_open=open_emergency,
+    opens={Opens.EMERGENCY: open_emergency_numbers},
 )

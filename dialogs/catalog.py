@@ -5,6 +5,8 @@ from __future__ import annotations
 from dialogs import ask, core
 from dialogs.agents import AGENTS, COMMANDS
 from dialogs.appointments import APPOINTMENTS
+from dialogs.asylum import ASYLUM
+from dialogs.crisis import CRISIS
 from dialogs.documents import DOCUMENTS
 from dialogs.framework import Registry
 from dialogs.french import FRENCH
@@ -22,6 +24,8 @@ def build_registry() -> Registry:
     registry.add(APPOINTMENTS)
     registry.add(MY_APPOINTMENTS)
     registry.add(AGENTS)
+    registry.add(CRISIS)
+    registry.add(ASYLUM)
     registry.commands.update(COMMANDS)
     # Deep links: `/start e-<slug>` opens an entry in the reader's own language.
     registry.on_start("e", open_from_link)

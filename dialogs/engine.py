@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from weakref import WeakValueDictionary
 
+from dialogs import crisis
 from dialogs.framework import (
     NAV_BACK,
     NAV_MENU,
@@ -141,6 +142,7 @@ class Engine:
 
     async def _dispatch(self, ctx: Context, incoming: Incoming) -> list[Reply]:
         payload = incoming.payload
+        crisis.forget_text(ctx, payload)
         if ctx.person.locale is None:
             return await self._first_contact(ctx, incoming)
         match payload:
@@ -166,6 +168,11 @@ class Engine:
         payload = incoming.payload
         if isinstance(payload, Pressed) and payload.option_id.startswith(Home.LANGUAGE + SEP):
             return await self._pressed(ctx, payload.option_id)
+        if isinstance(payload, Said):
+            # Danger first, even before a language is chosen: answered in the one it is written in.
+            urgent = crisis.first_contact(ctx, payload.text)
+            if urgent is not None:
+                return await self._apply(ctx, urgent)
         if isinstance(payload, Command) and payload.name == "start" and payload.argument:
             if START_PAYLOAD.match(payload.argument):
                 ctx.state.data["_pending_start"] = payload.argument
@@ -228,13 +235,23 @@ class Engine:
         return await self._apply(ctx, outcome)
 
     async def _said(self, ctx: Context, text: str) -> list[Reply]:
+        # Danger first: the check runs before the step, whatever the step expects.
+        checked = await crisis.check_text(ctx, text)
+        if checked.outcome is not None:
+            return await self._apply(ctx, checked.outcome)
+        return crisis.ask_if_unsure(ctx, checked, await self._said_to_step(ctx, text))
+
+    async def _said_to_step(self, ctx: Context, text: str) -> list[Reply]:
         if _is_menu_word(text, ctx.t("menu")):
             return await self.menu(ctx)
         found = self.registry.step(ctx.state.step)
-        if found is not None and found[1].on_text is not None:
-            if not found[1].allows(ctx):
+        step = found[1] if found is not None else None
+        # A sentence on a screen that waits for a postcode or a name is a question.
+        asks = step is not None and step.is_question is not None and step.is_question(text)
+        if step is not None and step.on_text is not None and not asks:
+            if not step.allows(ctx):
                 return await self._expired(ctx)
-            return await self._apply(ctx, await found[1].on_text(ctx, text))
+            return await self._apply(ctx, await step.on_text(ctx, text))
         for fallback in self.registry.text_fallbacks:
             outcome = await fallback(ctx, text)
             if outcome is not None:

@@ -71,6 +71,12 @@ class Opens(StrEnum):
     #: A new time for the person's booking, by reference (its service and place kept first
     #: in `booking_words.BookingFlow`).
     NEW_TIME = "new_time"
+    #: The emergency numbers (no argument).
+    EMERGENCY = "emergency"
+    #: The question about asylum asked before "no papers" (no argument).
+    ASYLUM = "asylum"
+    #: My rights' topics for a situation, by its value (the person's answer elsewhere).
+    SITUATION = "situation"
 
 
 @dataclass
@@ -208,6 +214,9 @@ class Step:
     buttons: tuple[Button, ...] | None = None
     #: Only these people may see it and use its buttons (agents' steps).
     only_for: GuardFn | None = None
+    #: A step waiting for a short answer (a postcode, a name) says here when typed text
+    #: is a sentence instead: a question, searched as anywhere else (`dialogs.traps`).
+    is_question: Callable[[str], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.buttons is not None and self.on_press is not None:

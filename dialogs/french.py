@@ -18,6 +18,7 @@ from dialogs.framework import (
 from dialogs.i18n import N_
 from dialogs.replies import Card, Option, Options, Reply, Text
 from dialogs.state import StepData
+from dialogs.traps import not_an_area
 from knowledge.orientation import QUESTIONS, Answers, localized, recommend
 from knowledge.places import ARRONDISSEMENT_CENTRES, distance_km, parse_area
 
@@ -281,7 +282,7 @@ FRENCH = Dialog(
     steps=(
         Step(At.INTRO, show_intro, buttons=(START, ENTRY)),
         *(question_step(question) for question in ORDER),
-        Step(At.AREA, show_area, buttons=(AREA,), on_text=text_area),
+        Step(At.AREA, show_area, buttons=(AREA,), on_text=text_area, is_question=not_an_area),
         Step(At.RESULT, show_result, buttons=(AGAIN, BOOK_EVALUATION, ENTRY)),
     ),
 )

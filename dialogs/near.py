@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dialogs.framework import Context, Dialog, Opens, Outcome, Step, StepName, go, on, stay
 from dialogs.replies import Card, Options, Reply, Text
 from dialogs.state import Reading, StepData
+from dialogs.traps import not_an_area
 from knowledge.places import NearPlace, Spot, is_open, nearest, parse_area
 from knowledge.views import PlaceView
 
@@ -129,6 +130,7 @@ NEAR = Dialog(
             buttons=(ALL_PLACES,),
             on_text=text_near,
             on_location=location_near,
+            is_question=not_an_area,
         ),
     ),
     opens={Opens.NEAR: open_near},

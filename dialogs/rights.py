@@ -114,11 +114,19 @@ async def show_situations(ctx: Context) -> Sequence[Reply]:
 
 
 async def pick_situation(ctx: Context, value: str) -> Outcome | None:
+    if value == Situation.UNDOCUMENTED.value:
+        return await asylum_first(ctx, value)
     try:
         situation = Situation(value)
     except ValueError:
         return None
     return choose(ctx, situation)
+
+
+async def asylum_first(ctx: Context, value: str) -> Outcome:
+    """No papers may mean just arrived: the question about asylum comes first
+    (dialogs/asylum.py), and its answers come back here (`Opens.SITUATION`)."""
+    return await ctx.open(Opens.ASYLUM, "")
 
 
 def choose(ctx: Context, situation: Situation) -> Outcome:
@@ -163,14 +171,19 @@ async def paper_says(ctx: Context, value: str) -> Outcome | None:
         "ada": Situation.ASYLUM_SEEKER,
         "dublin": Situation.DUBLIN,
         "permit": Situation.RESIDENCE_PERMIT,
-        "nothing": Situation.UNDOCUMENTED,
     }
     return choose(ctx, direct[value]) if value in direct else None
 
 
-#: Every paper of PAPERS; OFPRA's letter and an OQTF need one more question.
+#: Every paper of PAPERS; OFPRA's letter and an OQTF need one more question, and no
+#: paper at all the question about asylum.
 PAPER = carrying("", paper_says)
-PAPER_BUTTONS = (to("ofpra", At.OFPRA), to("oqtf", At.OQTF), PAPER)
+PAPER_BUTTONS = (
+    to("ofpra", At.OFPRA),
+    to("oqtf", At.OQTF),
+    on("nothing", asylum_first),
+    PAPER,
+)
 
 
 async def show_ofpra(ctx: Context) -> Sequence[Reply]:
@@ -347,6 +360,11 @@ async def open_entry(ctx: Context, slug: str) -> Outcome:
 ENTRY = carrying("e-", open_entry)
 
 
+async def open_situation(ctx: Context, value: str) -> Outcome:
+    """A situation the person told another journey (the asylum question): its topics."""
+    return choose(ctx, Situation(value))
+
+
 RIGHTS = Dialog(
     name="rights",
     start=At.START,
@@ -366,4 +384,5 @@ RIGHTS = Dialog(
         Step(At.TOPICS, show_topics, buttons=(CHANGE, TOPIC)),
         Step(At.CHOICES, show_choices, buttons=(ENTRY,)),
     ),
+    opens={Opens.SITUATION: open_situation},
 )

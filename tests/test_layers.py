@@ -195,11 +195,13 @@ def test_only_the_channel_table_loads_a_channel_package() -> None:
 
 
 #: dialogs/ in three floors. The ground: replies, state, ports and what they need; the
-#: framework: the engine, steps and buttons, the booking wording the journeys share;
-#: the journeys: every other module, each reached from its menu label in one hop.
+#: framework: the engine, steps and buttons, the booking wording the journeys share,
+#: the danger check the engine runs on every message (`crisis`) and the tests of the
+#: steps that wait for a short answer (`traps`); the journeys: every other module, each
+#: reached from its menu label in one hop.
 #: `catalog` lists the journeys for the runtime: it is the building's directory.
 DIALOGS_GROUND = {"replies", "state", "incoming", "i18n", "ports", "codec"}
-DIALOGS_FRAMEWORK = {"framework", "engine", "booking_words"}
+DIALOGS_FRAMEWORK = {"framework", "engine", "booking_words", "crisis", "traps"}
 DIALOGS_DIRECTORY = {"catalog", "__init__"}
 
 

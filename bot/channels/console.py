@@ -16,6 +16,7 @@ from typing import TextIO
 from bot.app import App
 from dialogs.incoming import Incoming, Payload, Pressed, parse_text
 from dialogs.replies import Card, Media, Options, RemoveOptions, Reply, Text
+from knowledge.normalize import fold
 
 CHANNEL = "console"
 
@@ -39,9 +40,11 @@ class ConsoleChannel:
 
     async def send(self, incoming_text: str) -> list[Reply]:
         text = incoming_text.strip()
+        # "٣", "۳", "৩" or "３" press option 3 as "3" does: people type their keyboard's digits.
+        number = fold(text)
         payload: Payload
-        if text in self.numbers:
-            payload = Pressed(self.numbers[text])
+        if number in self.numbers:
+            payload = Pressed(self.numbers[number])
         else:
             payload = parse_text(text)
         return await self.deliver(Incoming(CHANNEL, self.user, uuid.uuid4().hex, payload))

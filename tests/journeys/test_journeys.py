@@ -29,6 +29,8 @@ async def open_rights_card(chat: Chat, situation: str, topic: str, entry: str = 
     starting with `entry` when the topic lists several."""
     await chat.choose("menu:rights")
     await chat.choose(f"rights:{situation}")
+    if "asylum-ask:no" in option_ids(chat):  # "no papers" first asks about asylum
+        await chat.choose("asylum-ask:no")
     await chat.choose("remember:no")
     await chat.choose(f"topics:{topic}")
     if not cards(chat):
