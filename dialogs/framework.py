@@ -71,6 +71,8 @@ class Opens(StrEnum):
     #: A new time for the person's booking, by reference (its service and place kept first
     #: in `booking_words.BookingFlow`).
     NEW_TIME = "new_time"
+    #: The person's own appointments (argument unused: "").
+    MY_APPOINTMENTS = "my_appointments"
 
 
 @dataclass

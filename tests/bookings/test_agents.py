@@ -134,11 +134,14 @@ async def test_an_agent_declines_with_a_reason_typed_after_the_button(
     [second] = [i.split(":")[1] for i in other.option_ids() if i.startswith("my-appts:")][:1]
     bad = await agent.say(f"/confirm {second}")
     assert "give it a time" in bad
-    done = await agent.say(f"/confirm {second.lower()} 2031-03-05 10:30 45")
+    nowhere = await agent.say(f"/confirm {second.lower()} 2031-03-05 10:30 45")
+    assert "Say where it takes place" in nowhere, "a request is confirmed with a place"
+    done = await agent.say(f"/confirm {second.lower()} 2031-03-05 10:30 45 CPAM, 2nd floor")
     assert Status.CONFIRMED.value in done
     async with desk.unit() as unit:
         booking = await unit.booking(second)
     assert booking is not None and booking.starts_at == paris(5, 10, 30)
+    assert booking.place_text == "CPAM, 2nd floor"
 
 
 async def test_without_the_role_the_commands_do_not_exist(
