@@ -464,6 +464,38 @@ def _reference(words: list[str]) -> str | None:
     return normalise_reference(words[0]) if words else None
 
 
+MINUTES_RANGE = N_("minutes must be from 5 to 480")
+
+#: What `bookings.slots.PlanError` can say, for the translators: an agent reads it in
+#: their own language (tests/bookings/test_agents.py keeps the list complete).
+PLAN_ERRORS = (
+    MINUTES_RANGE,
+    N_("{text} is not a date (YYYY-MM-DD)"),
+    N_("{text} is not a time (HH:MM)"),
+    N_("capacity {text} must be a whole number from 1 to {most}"),
+    N_("length {text} must be a number of minutes from 5 to 480"),
+    N_("weekdays {text}: use {codes}"),
+    N_("end {end} must be after start {start}"),
+    N_("until {until} is before the date {first}"),
+    N_("weekdays need an `until` date"),
+    N_("more than {most} slots at once: split it"),
+    N_("unknown service {service} (known: {known})"),
+    N_("{service} takes requests, not slots: confirm each with a time"),
+    N_("{place} is not a place of {service} (known: {known})"),
+    N_("this slot is in the past"),
+    N_("capacity must be from 1 to {most}"),
+    N_("the same slot is already on line {line}"),
+    N_("service and place are required"),
+    N_("usage: SERVICE PLACE DATE START-END CAPACITY [LENGTH] [until DATE DAYS]"),
+    N_("{span} is not a time span (HH:MM-HH:MM)"),
+    N_("after the capacity and length: until DATE [WEEKDAYS]"),
+)
+
+
+def _plan_error(ctx: Context, error: PlanError) -> str:
+    return "⚠️ " + ctx.t(error.template, **error.params)
+
+
 def _usage(ctx: Context, usage: str) -> Outcome:
     return stay(Text(ctx.t("Usage: {usage}", usage=usage)))
 
@@ -487,7 +519,7 @@ def _time_words(words: list[str]) -> tuple[dt.datetime, int | None, str | None]:
     if minutes is not None:
         rest = rest[1:]
     if minutes is not None and not 5 <= minutes <= 480:
-        raise PlanError("minutes must be from 5 to 480")
+        raise PlanError(MINUTES_RANGE)
     return starts_at, minutes, " ".join(rest) or None
 
 
@@ -501,7 +533,7 @@ async def confirm_command(ctx: Context, desk: Bookings, words: list[str]) -> Out
     try:
         starts_at, minutes, place = _time_words(words[1:])
     except PlanError as error:
-        return stay(Text(f"⚠️ {error}"))
+        return stay(Text(_plan_error(ctx, error)))
     # One of the service's place ids, else where the agent says, as typed.
     booking = await desk.booking(reference)
     service = desk.catalogue.get(booking.service_id) if booking is not None else None
@@ -565,7 +597,7 @@ async def move_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcom
         else:
             return _usage(ctx, usage)
     except PlanError as error:
-        return stay(Text(f"⚠️ {error}"))
+        return stay(Text(_plan_error(ctx, error)))
     except Refused as refused:
         return stay(Text(_refusal(ctx, refused.reason, reference)))
     except InvalidTransition as invalid:
@@ -614,7 +646,7 @@ async def _add_slots(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
         plans = parse_command(words)
         added = await desk.add_slots(plans, by=_actor(ctx), now=ctx.now)
     except PlanError as error:
-        return stay(Text(f"⚠️ {error}"))
+        return stay(Text(_plan_error(ctx, error)))
     text = ctx.t(
         "Slots added: {created}. Already there: {unchanged}.",
         created=ctx.t.number(len(added.created)),
