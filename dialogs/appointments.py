@@ -303,16 +303,23 @@ async def ask_agent(ctx: Context, value: str) -> Outcome | None:
     flow = ctx.data(BookingFlow)
     if desk is None or not flow.service:
         return None
-    words = Wording(ctx.catalogs.translator(AGENTS_LOCALE), ctx.services.library, desk.catalogue)
-    place = await words.place(flow.service, flow.place)
-    request = words.t(
-        "No free time for {service} ({place}): the person asks for an appointment.",
-        service=await words.service_title(flow.service),
-        place=place.name if place else flow.place,
-    )
-    number = await ctx.conversations.open_ticket(
-        ctx.person, ctx.person.locale or "fr", request, kind="booking"
-    )
+    about = f"{flow.service}.{flow.place}"
+    if flow.asked_about != about:
+        words = Wording(
+            ctx.catalogs.translator(AGENTS_LOCALE), ctx.services.library, desk.catalogue
+        )
+        place = await words.place(flow.service, flow.place)
+        request = words.t(
+            "No free time for {service} ({place}): the person asks for an appointment.",
+            service=await words.service_title(flow.service),
+            place=place.name if place else flow.place,
+        )
+        flow.asked = await ctx.conversations.open_ticket(
+            ctx.person, ctx.person.locale or "fr", request, kind="booking"
+        )
+        flow.asked_about = about
+        ctx.keep(flow)
+    number = flow.asked
     text = ctx.t(
         "Your request number is {number}. An agent will answer here; it can take a few "
         "working days.",

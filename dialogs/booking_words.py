@@ -79,6 +79,10 @@ class BookingFlow(StepData):
     key: str = ""
     #: The booking just made, for the confirmation.
     done: str = ""
+    #: What the person last asked an agent for ("<service>.<place>" or a reference) and
+    #: the number of that request: a second press sends nothing more.
+    asked_about: str = ""
+    asked: int = 0
 
 
 class Viewing(StepData):

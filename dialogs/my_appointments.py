@@ -168,15 +168,22 @@ async def ask_other_time(ctx: Context, reference: str) -> Outcome | None:
     if isinstance(found, Outcome):
         return found
     desk, booking = found
-    words = Wording(ctx.catalogs.translator(AGENTS_LOCALE), ctx.services.library, desk.catalogue)
-    request = words.t(
-        "The person asks for another time for the appointment {reference} ({service}).",
-        reference=booking.reference,
-        service=await words.service_title(booking.service_id),
-    )
-    number = await ctx.conversations.open_ticket(
-        ctx.person, ctx.person.locale or "fr", request, kind="booking"
-    )
+    flow = ctx.data(BookingFlow)
+    if flow.asked_about != booking.reference:
+        words = Wording(
+            ctx.catalogs.translator(AGENTS_LOCALE), ctx.services.library, desk.catalogue
+        )
+        request = words.t(
+            "The person asks for another time for the appointment {reference} ({service}).",
+            reference=booking.reference,
+            service=await words.service_title(booking.service_id),
+        )
+        flow.asked = await ctx.conversations.open_ticket(
+            ctx.person, ctx.person.locale or "fr", request, kind="booking"
+        )
+        flow.asked_about = booking.reference
+        ctx.keep(flow)
+    number = flow.asked
     text = ctx.t(
         "Your request number is {number}. An agent will answer here; it can take a few "
         "working days. Until then, your appointment stays as it is.",

@@ -3,12 +3,15 @@ booking, another time for a request, no free time, a same-day booking's reminder
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 
 from bookings.store import BookingDesk
 from bot.app import App
 from bot.storage import TicketRow
-from dialogs.replies import Card
+from dialogs.incoming import Incoming, Pressed
+from dialogs.replies import Card, text_of
 from tests.bookings.conftest import Clock, open_slots, paris, start_chat
 from tests.conftest import Chat
 
@@ -23,6 +26,14 @@ def card_of(chat: Chat) -> Card:
 async def _tickets(app: App) -> list[TicketRow]:
     async with app.database.sessions() as session:
         return list(await session.scalars(select(TicketRow).order_by(TicketRow.id)))
+
+
+async def _press_again(app: App, user: str, option_id: str) -> str:
+    """The same button pressed again from the message that showed it (a new update)."""
+    handled = await app.engine.handle(
+        Incoming("console", user, uuid.uuid4().hex, Pressed(option_id))
+    )
+    return "\n".join(text_of(reply) for reply in handled.replies)
 
 
 async def _book_legal_aid(chat: Chat, slot_id: int) -> None:
@@ -69,8 +80,10 @@ async def test_no_free_time_offers_to_ask_an_agent(app: App, desk: BookingDesk) 
     assert "There is no free time here for now." in days
     assert "bk-day:ask" in chat.option_ids()
     answer = await chat.choose("bk-day:ask")
+    again = await _press_again(app, "nofree", "bk-day:ask")
     [ticket] = await _tickets(app)
     assert f"Your request number is {ticket.id}." in answer
+    assert f"Your request number is {ticket.id}." in again, "a second press sends nothing more"
     assert ticket.kind == "booking" and "Droits d'urgence" in ticket.question
     assert ticket.question.startswith("Pas de créneau libre"), "the agents read French"
 
@@ -93,7 +106,9 @@ async def test_a_request_offers_to_ask_for_another_time_and_typing_it_finds_it(
     assert f"my-appt:other.{reference}" in chat.option_ids()
     assert f"my-appt:move.{reference}" not in chat.option_ids(), "no slots to choose from"
     answer = await chat.choose(f"my-appt:other.{reference}")
+    again = await _press_again(app, "req", f"my-appt:other.{reference}")
     [ticket] = await _tickets(app)
+    assert str(ticket.id) in again, "a second press sends nothing more"
     assert str(ticket.id) in answer
     assert ticket.kind == "booking" and reference in ticket.question
 
