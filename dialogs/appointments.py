@@ -75,6 +75,7 @@ def _unavailable(ctx: Context) -> list[Reply]:
 
 
 def _gone(ctx: Context) -> Outcome:
+    _forget_choosing(ctx)
     return go(
         Booking.SERVICES, Text(ctx.t("This appointment is not available any more.")), replace=True
     )
@@ -435,6 +436,7 @@ def _why(ctx: Context, service: Service) -> str:
 
 async def do_not_book(ctx: Context, value: str) -> Outcome:
     ctx.keep(BookingFlow())
+    _forget_choosing(ctx)
     return go(Booking.SERVICES, Text(ctx.t("Nothing was booked.")), replace=True)
 
 
@@ -562,6 +564,10 @@ def _done(ctx: Context, reference: str) -> None:
     goes where the person came from (the services' list, an entry), not to an empty
     day or time screen."""
     ctx.keep(BookingFlow(done=reference))
+    _forget_choosing(ctx)
+
+
+def _forget_choosing(ctx: Context) -> None:
     ctx.state.back_stack[:] = [step for step in ctx.state.back_stack if step not in _CHOOSING]
 
 

@@ -58,6 +58,12 @@ async def test_back_right_after_booking_leads_out_of_the_booking(
     again = await chat.choose("nav:back")
     assert UNAVAILABLE not in again
 
+    other = await start_chat(app, "nobook")
+    await other.choose("menu:appointments")
+    await other.choose("appts:s.ame-help")
+    await other.choose("bk-review:no")
+    assert UNAVAILABLE not in await other.choose("nav:back")
+
 
 async def test_a_same_day_booking_promises_no_reminder_the_day_before(
     app: App, desk: BookingDesk, clock: Clock
