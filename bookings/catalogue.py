@@ -122,8 +122,9 @@ class EntryReader(Protocol):
 async def check_against_knowledge(catalogue: Catalogue, library: EntryReader) -> list[str]:
     """What in the catalogue the knowledge base does not back: missing entries or places.
 
-    Addresses are never invented here: a place must be one of its entry's places, and a
-    place people pick slots at must be marked bookable there.
+    Addresses are never invented here: a place must be one of its entry's places, with an
+    address (every confirmation names where to go), and a place people pick slots at must
+    be marked bookable there.
     """
     problems: list[str] = []
     for service in catalogue.services:
@@ -136,6 +137,8 @@ async def check_against_knowledge(catalogue: Catalogue, library: EntryReader) ->
             place = known.get(place_id)
             if place is None:
                 problems.append(f"{service.id}: {service.entry!r} has no place {place_id!r}")
+            elif not place.address:
+                problems.append(f"{service.id}: place {place_id!r} has no address")
             elif service.mode is Mode.SLOTS and not place.bookable:
                 problems.append(f"{service.id}: place {place_id!r} is not bookable")
         if service.bring and await library.entry(service.bring, SOURCE_LOCALE) is None:

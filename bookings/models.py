@@ -25,6 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from sqlbase import Base
 
+#: The longest place an agent may type for a request (an address and a room).
+PLACE_TEXT_LENGTH = 200
+
 #: The one metadata of every table (`sqlbase`); the old name stays for readers.
 BookingsBase = Base
 
@@ -92,6 +95,8 @@ class BookingRow(BookingsBase):
     )
     service_id: Mapped[str] = mapped_column(ForeignKey("booking_services.id"))
     place_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Where a request takes place when the agent typed it (none of the service's places).
+    place_text: Mapped[str | None] = mapped_column(String(PLACE_TEXT_LENGTH), nullable=True)
     slot_id: Mapped[int | None] = mapped_column(
         ForeignKey("booking_slots.id"), nullable=True, index=True
     )

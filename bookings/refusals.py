@@ -28,6 +28,8 @@ class Refusal(StrEnum):
     ALREADY_BOOKED = "already_booked"
     NEEDS_CONTACT = "needs_contact"
     NEEDS_TIME = "needs_time"
+    #: A request is confirmed with a place: one of the service's, or one the agent types.
+    NEEDS_PLACE = "needs_place"
     TOO_EARLY = "too_early"
     #: Moved by someone else at the same moment: look at it again.
     CHANGED = "changed"

@@ -49,7 +49,16 @@ _TIME = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
 
 
 class PlanError(ValueError):
-    """A slot plan that cannot be: the message says what, for the person who typed it."""
+    """A slot plan that cannot be: the message says what, for the person who typed it.
+
+    `template` is English with named placeholders, filled by `params`: `str()` gives the
+    English (the CLI's), and the agents' chat translates the template (dialogs/agents.py
+    lists every one for the translators)."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = {name: str(value) for name, value in params.items()}
+        super().__init__(template.format(**self.params))
 
 
 @dataclass(frozen=True)
@@ -74,13 +83,13 @@ def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise PlanError(f"{text.strip()!r} is not a date (YYYY-MM-DD)") from None
+        raise PlanError("{text} is not a date (YYYY-MM-DD)", text=repr(text.strip())) from None
 
 
 def parse_time(text: str) -> dt.time:
     match = _TIME.match(text.strip())
     if match is None:
-        raise PlanError(f"{text.strip()!r} is not a time (HH:MM)")
+        raise PlanError("{text} is not a time (HH:MM)", text=repr(text.strip()))
     return dt.time(int(match.group(1)), int(match.group(2)))
 
 
@@ -88,7 +97,9 @@ def parse_capacity(text: str) -> int:
     value = parse_number(text)
     if value is None or not 1 <= value <= MAX_CAPACITY:
         raise PlanError(
-            f"capacity {text.strip()!r} must be a whole number from 1 to {MAX_CAPACITY}"
+            "capacity {text} must be a whole number from 1 to {most}",
+            text=repr(text.strip()),
+            most=MAX_CAPACITY,
         )
     return value
 
@@ -96,7 +107,9 @@ def parse_capacity(text: str) -> int:
 def parse_minutes(text: str) -> int:
     value = parse_number(text)
     if value is None or not 5 <= value <= 480:
-        raise PlanError(f"length {text.strip()!r} must be a number of minutes from 5 to 480")
+        raise PlanError(
+            "length {text} must be a number of minutes from 5 to 480", text=repr(text.strip())
+        )
     return value
 
 
@@ -104,7 +117,9 @@ def parse_weekdays(text: str) -> frozenset[int]:
     codes = [code for code in re.split(r"[\s+,;/]+", text.strip().lower()) if code]
     unknown = [code for code in codes if code not in WEEKDAY_CODES]
     if unknown or not codes:
-        raise PlanError(f"weekdays {text.strip()!r}: use {' '.join(WEEKDAY_CODES)}")
+        raise PlanError(
+            "weekdays {text}: use {codes}", text=repr(text.strip()), codes=" ".join(WEEKDAY_CODES)
+        )
     return frozenset(WEEKDAY_CODES.index(code) for code in codes)
 
 
@@ -126,9 +141,11 @@ def expand(
 ) -> list[SlotPlan]:
     """Every slot of one line: one day or weekly days, one span or cut into `length`."""
     if end <= start:
-        raise PlanError(f"end {end:%H:%M} must be after start {start:%H:%M}")
+        raise PlanError(
+            "end {end} must be after start {start}", end=f"{end:%H:%M}", start=f"{start:%H:%M}"
+        )
     if until is not None and until < first:
-        raise PlanError(f"until {until} is before the date {first}")
+        raise PlanError("until {until} is before the date {first}", until=until, first=first)
     if until is None and weekdays is not None:
         raise PlanError("weekdays need an `until` date")
     days = [first]
@@ -145,7 +162,7 @@ def expand(
         for begin, finish in _spans(day, start, end, length):
             plans.append(SlotPlan(service_id, place_id, begin, finish, capacity))
             if len(plans) > MAX_SLOTS_PER_LINE:
-                raise PlanError(f"more than {MAX_SLOTS_PER_LINE} slots at once: split it")
+                raise PlanError("more than {most} slots at once: split it", most=MAX_SLOTS_PER_LINE)
     return plans
 
 
@@ -167,17 +184,26 @@ def check_plan(catalogue: Catalogue, plan: SlotPlan, now: dt.datetime) -> None:
     service = catalogue.get(plan.service_id)
     if service is None:
         known = ", ".join(s.id for s in catalogue.services if s.mode is Mode.SLOTS)
-        raise PlanError(f"unknown service {plan.service_id!r} (known: {known})")
+        raise PlanError(
+            "unknown service {service} (known: {known})",
+            service=repr(plan.service_id),
+            known=known,
+        )
     if service.mode is not Mode.SLOTS:
-        raise PlanError(f"{service.id} takes requests, not slots: confirm each with a time")
+        raise PlanError(
+            "{service} takes requests, not slots: confirm each with a time", service=service.id
+        )
     if plan.place_id not in service.places:
         raise PlanError(
-            f"{plan.place_id!r} is not a place of {service.id} (known: {', '.join(service.places)})"
+            "{place} is not a place of {service} (known: {known})",
+            place=repr(plan.place_id),
+            service=service.id,
+            known=", ".join(service.places),
         )
     if plan.starts_at <= now:
         raise PlanError("this slot is in the past")
     if not 1 <= plan.capacity <= MAX_CAPACITY:
-        raise PlanError(f"capacity must be from 1 to {MAX_CAPACITY}")
+        raise PlanError("capacity must be from 1 to {most}", most=MAX_CAPACITY)
 
 
 @dataclass(frozen=True)
@@ -228,7 +254,7 @@ def read_csv(text: str, catalogue: Catalogue, now: dt.datetime) -> CsvPlans:
                 check_plan(catalogue, plan, now)
                 key = (plan.service_id, plan.place_id, plan.starts_at)
                 if key in seen:
-                    raise PlanError(f"the same slot is already on line {seen[key]}")
+                    raise PlanError("the same slot is already on line {line}", line=seen[key])
                 seen[key] = number
         except PlanError as error:
             errors.append(LineError(number, str(error)))
@@ -270,7 +296,7 @@ def parse_command(words: Sequence[str]) -> list[SlotPlan]:
     service, place, date, span, capacity, *rest = words
     start_text, separator, end_text = span.partition("-")
     if not separator:
-        raise PlanError(f"{span!r} is not a time span (HH:MM-HH:MM)")
+        raise PlanError("{span} is not a time span (HH:MM-HH:MM)", span=repr(span))
     length: int | None = None
     if rest and rest[0].lower() != "until":
         length = parse_minutes(rest.pop(0))

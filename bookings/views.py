@@ -78,6 +78,8 @@ class BookingView:
     locale: str
     sequence: int
     created_at: dt.datetime
+    #: Where the agent said it takes place, typed (a request at none of the service's places).
+    place_text: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -7,6 +7,7 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bookings.catalogue import EntryReader, check_against_knowledge, load_catalogue
 from bookings.store import BookingDesk
@@ -59,10 +60,11 @@ async def build_services(database: Database) -> Services:
 
 
 async def build_bookings(
-    database: Database, library: EntryReader, retention_days: int
+    database: Database, library: EntryReader, retention_days: int, services_file: Path | None = None
 ) -> BookingDesk:
-    """Services of `bookings/services.yaml`, checked against the knowledge base's places."""
-    catalogue = load_catalogue()
+    """Services of `bookings/services.yaml` (or the settings' file), checked against the
+    knowledge base's places."""
+    catalogue = load_catalogue(services_file) if services_file else load_catalogue()
     for problem in await check_against_knowledge(catalogue, library):
         log.warning("bookings.catalogue %s", problem)
     desk = BookingDesk(
@@ -95,7 +97,9 @@ async def build_app(
     if settings.default_locale not in catalogs:
         log.warning("settings.default_locale.unknown")
     services = await build_services(database)
-    bookings = await build_bookings(database, services.library, settings.booking_retention_days)
+    bookings = await build_bookings(
+        database, services.library, settings.booking_retention_days, settings.services_file
+    )
     units = SqlConversationStore(database, bookings=bookings)
     # Counted and timed for `/metrics` (bot/metrics.py); otherwise the engine itself.
     engine = MeasuredEngine(

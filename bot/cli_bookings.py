@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from bookings.catalogue import CatalogueError, load_catalogue
+from bookings.catalogue import Catalogue, CatalogueError, load_catalogue
 from bookings.slots import read_csv
 from bookings.store import BookingDesk
 from bookings.views import PARIS
@@ -48,6 +48,10 @@ def _settings() -> Settings:
     except SettingsError as error:
         click.echo(f"passerelle: {error}", err=True)
         sys.exit(2)
+
+
+def _catalogue(settings: Settings) -> Catalogue:
+    return load_catalogue(settings.services_file) if settings.services_file else load_catalogue()
 
 
 def _now() -> dt.datetime:
@@ -152,7 +156,7 @@ def slots_import(file: Path, dry_run: bool) -> None:
     """Open the slots listed in FILE (CSV); nothing is imported if a line is wrong."""
     settings = _settings()
     try:
-        catalogue = load_catalogue()
+        catalogue = _catalogue(settings)
     except CatalogueError as error:
         raise click.ClickException(str(error)) from None
     try:
@@ -194,7 +198,7 @@ def slots_list(days: int) -> None:
     async def listed() -> list[str]:
         database = await open_database(settings.database_url)
         try:
-            desk = BookingDesk(load_catalogue(), database.write_sessions)
+            desk = BookingDesk(_catalogue(settings), database.write_sessions)
             async with desk.unit() as unit:
                 found = await unit.slots_between(now, now + dt.timedelta(days=days))
         finally:

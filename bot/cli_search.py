@@ -102,7 +102,7 @@ def search_command(
     jsonl: bool,
     content: Path | None,
 ) -> None:
-    """Search the knowledge base as a person would type: QUERY, or lines on stdin."""
+    """Search the knowledge base as a person would type: QUERY, or --jsonl lines on stdin."""
     if jsonl == (query is not None):
         raise click.UsageError("give either a QUERY or --jsonl (with requests on stdin)")
     index = _build_index(content)

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     booking_retention_days: int = Field(
         default=90, ge=1, le=3650, description="a number of days between 1 and 3650"
     )
+    services_file: Path | None = Field(
+        default=None,
+        description="a services YAML file instead of bookings/services.yaml (tests use one)",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -267,7 +267,7 @@ async def show_booking(ctx: Context) -> Sequence[Reply]:
     if booking is None:
         return [Text(ctx.t("No booking has the reference {reference}.", reference=reference))]
     words = Wording(ctx.t, ctx.services.library, desk.catalogue)
-    card = await words.card(booking)
+    card = await words.card(booking, ctx.now)
     contact = await desk.contact(booking.id)
     history = [
         f"{ctx.t.datetime(event.at, 'short')} · {event.action.value} → {event.to_status.value} · {event.by}"
@@ -345,13 +345,20 @@ async def _act(
     starts_at: dt.datetime | None = None,
     minutes: int | None = None,
     place_id: str | None = None,
+    place_text: str | None = None,
 ) -> Outcome:
     """Apply an agent's decision to a booking; the person is told by the jobs."""
     by, now = _actor(ctx), ctx.now
     try:
         if action == "confirm":
             booking = await desk.confirm(
-                reference, by=by, now=now, starts_at=starts_at, minutes=minutes, place_id=place_id
+                reference,
+                by=by,
+                now=now,
+                starts_at=starts_at,
+                minutes=minutes,
+                place_id=place_id,
+                place_text=place_text,
             )
         elif action == "decline":
             booking = await desk.decline(reference, by=by, now=now, reason=reason)
@@ -392,6 +399,11 @@ def _refusal(ctx: Context, reason: Refusal, reference: str) -> str:
         ),
         Refusal.NEEDS_TIME: ctx.t(
             "This is a request: give it a time, e.g. /confirm {reference} 2026-12-03 14:30",
+            reference=reference,
+        ),
+        Refusal.NEEDS_PLACE: ctx.t(
+            "Say where it takes place: one of the service's places or an address, e.g. "
+            "/confirm {reference} 2026-12-03 14:30 PLACE",
             reference=reference,
         ),
         Refusal.PAST: ctx.t("This time is in the past."),
@@ -452,6 +464,38 @@ def _reference(words: list[str]) -> str | None:
     return normalise_reference(words[0]) if words else None
 
 
+MINUTES_RANGE = N_("minutes must be from 5 to 480")
+
+#: What `bookings.slots.PlanError` can say, for the translators: an agent reads it in
+#: their own language (tests/bookings/test_agents.py keeps the list complete).
+PLAN_ERRORS = (
+    MINUTES_RANGE,
+    N_("{text} is not a date (YYYY-MM-DD)"),
+    N_("{text} is not a time (HH:MM)"),
+    N_("capacity {text} must be a whole number from 1 to {most}"),
+    N_("length {text} must be a number of minutes from 5 to 480"),
+    N_("weekdays {text}: use {codes}"),
+    N_("end {end} must be after start {start}"),
+    N_("until {until} is before the date {first}"),
+    N_("weekdays need an `until` date"),
+    N_("more than {most} slots at once: split it"),
+    N_("unknown service {service} (known: {known})"),
+    N_("{service} takes requests, not slots: confirm each with a time"),
+    N_("{place} is not a place of {service} (known: {known})"),
+    N_("this slot is in the past"),
+    N_("capacity must be from 1 to {most}"),
+    N_("the same slot is already on line {line}"),
+    N_("service and place are required"),
+    N_("usage: SERVICE PLACE DATE START-END CAPACITY [LENGTH] [until DATE DAYS]"),
+    N_("{span} is not a time span (HH:MM-HH:MM)"),
+    N_("after the capacity and length: until DATE [WEEKDAYS]"),
+)
+
+
+def _plan_error(ctx: Context, error: PlanError) -> str:
+    return "⚠️ " + ctx.t(error.template, **error.params)
+
+
 def _usage(ctx: Context, usage: str) -> Outcome:
     return stay(Text(ctx.t("Usage: {usage}", usage=usage)))
 
@@ -467,34 +511,42 @@ async def booking_command(ctx: Context, desk: Bookings, words: list[str]) -> Out
 
 
 def _time_words(words: list[str]) -> tuple[dt.datetime, int | None, str | None]:
-    """DATE TIME [MINUTES] [PLACE] as typed after a reference (Paris time)."""
+    """DATE TIME [MINUTES] [PLACE] as typed after a reference (Paris time); PLACE is a
+    place id of the service or an address, in as many words as it takes."""
     starts_at = paris(parse_date(words[0]), parse_time(words[1]))
-    minutes: int | None = None
-    place: str | None = None
-    for word in words[2:4]:
-        number = parse_number(word)
-        if number is not None:
-            minutes = number
-        else:
-            place = word
+    rest = words[2:]
+    minutes = parse_number(rest[0]) if rest else None
+    if minutes is not None:
+        rest = rest[1:]
     if minutes is not None and not 5 <= minutes <= 480:
-        raise PlanError("minutes must be from 5 to 480")
-    return starts_at, minutes, place
+        raise PlanError(MINUTES_RANGE)
+    return starts_at, minutes, " ".join(rest) or None
 
 
 async def confirm_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
     reference = _reference(words)
     usage = "/confirm REF [YYYY-MM-DD HH:MM [MINUTES] [PLACE]]"
-    if reference is None or len(words) not in (1, 3, 4, 5):
+    if reference is None or len(words) == 2:
         return _usage(ctx, usage)
     if len(words) == 1:
         return await _act(ctx, desk, reference, "confirm")
     try:
         starts_at, minutes, place = _time_words(words[1:])
     except PlanError as error:
-        return stay(Text(f"⚠️ {error}"))
+        return stay(Text(_plan_error(ctx, error)))
+    # One of the service's place ids, else where the agent says, as typed.
+    booking = await desk.booking(reference)
+    service = desk.catalogue.get(booking.service_id) if booking is not None else None
+    known = place is not None and service is not None and place in service.places
     return await _act(
-        ctx, desk, reference, "confirm", starts_at=starts_at, minutes=minutes, place_id=place
+        ctx,
+        desk,
+        reference,
+        "confirm",
+        starts_at=starts_at,
+        minutes=minutes,
+        place_id=place if known else None,
+        place_text=None if known else place,
     )
 
 
@@ -545,7 +597,7 @@ async def move_command(ctx: Context, desk: Bookings, words: list[str]) -> Outcom
         else:
             return _usage(ctx, usage)
     except PlanError as error:
-        return stay(Text(f"⚠️ {error}"))
+        return stay(Text(_plan_error(ctx, error)))
     except Refused as refused:
         return stay(Text(_refusal(ctx, refused.reason, reference)))
     except InvalidTransition as invalid:
@@ -594,7 +646,7 @@ async def _add_slots(ctx: Context, desk: Bookings, words: list[str]) -> Outcome:
         plans = parse_command(words)
         added = await desk.add_slots(plans, by=_actor(ctx), now=ctx.now)
     except PlanError as error:
-        return stay(Text(f"⚠️ {error}"))
+        return stay(Text(_plan_error(ctx, error)))
     text = ctx.t(
         "Slots added: {created}. Already there: {unchanged}.",
         created=ctx.t.number(len(added.created)),

@@ -19,6 +19,7 @@ from bookings.refusals import PERSON, Refusal, Refused
 from bookings.states import InvalidTransition
 from bookings.views import Contact, SlotView, paris_day
 from dialogs.booking_words import (
+    AGENTS_LOCALE,
     SERVICE,
     Booking,
     BookingFlow,
@@ -75,6 +76,7 @@ def _unavailable(ctx: Context) -> list[Reply]:
 
 
 def _gone(ctx: Context) -> Outcome:
+    _forget_choosing(ctx)
     return go(
         Booking.SERVICES, Text(ctx.t("This appointment is not available any more.")), replace=True
     )
@@ -222,9 +224,11 @@ async def show_days(ctx: Context) -> Sequence[Reply]:
             [
                 heading,
                 ctx.t("There is no free time here for now. New times are added regularly."),
+                ctx.t("You can ask an agent for a time: the answer will come here."),
             ]
         )
-        return [Options(text=text, rows=extra)] if extra else [Text(text)]
+        ask_agent = (ASK_AGENT.option(ctx.t("📨 Ask an agent for a time")),)
+        return [Options(text=text, rows=(ask_agent, *extra))]
     rows = [
         (PICK_DAY.option(ctx.t.date(paris_day(slot.starts_at), "full"), str(slot.id)),)
         for slot in firsts[:MAX_DAYS]
@@ -295,7 +299,39 @@ async def pick_day(ctx: Context, slot_id: str) -> Outcome | None:
     return go(Booking.TIME)
 
 
+async def ask_agent(ctx: Context, value: str) -> Outcome | None:
+    """No free time: the request goes to the agents, who open slots or answer here."""
+    desk = _desk(ctx)
+    flow = ctx.data(BookingFlow)
+    if desk is None or not flow.service:
+        return None
+    about = f"{flow.service}.{flow.place}"
+    if flow.asked_about != about:
+        words = Wording(
+            ctx.catalogs.translator(AGENTS_LOCALE), ctx.services.library, desk.catalogue
+        )
+        place = await words.place(flow.service, flow.place)
+        request = words.t(
+            "No free time for {service} ({place}): the person asks for an appointment.",
+            service=await words.service_title(flow.service),
+            place=place.name if place else flow.place,
+        )
+        flow.asked = await ctx.conversations.open_ticket(
+            ctx.person, ctx.person.locale or "fr", request, kind="booking"
+        )
+        flow.asked_about = about
+        ctx.keep(flow)
+    number = flow.asked
+    text = ctx.t(
+        "Your request number is {number}. An agent will answer here; it can take a few "
+        "working days.",
+        number=number,
+    )
+    return stay(Text(text))
+
+
 OTHER_PLACE = to("places", Booking.PLACE)
+ASK_AGENT = on("ask", ask_agent)
 EARLIEST_DAYS = on("first", earliest_days)
 PICK_DAY = carrying("d", pick_day)
 LATER_DAYS = carrying("n", later_days)
@@ -401,6 +437,7 @@ def _why(ctx: Context, service: Service) -> str:
 
 async def do_not_book(ctx: Context, value: str) -> Outcome:
     ctx.keep(BookingFlow())
+    _forget_choosing(ctx)
     return go(Booking.SERVICES, Text(ctx.t("Nothing was booked.")), replace=True)
 
 
@@ -428,7 +465,7 @@ async def _earlier_press(ctx: Context, desk: Bookings, key: str) -> Outcome:
     """A "confirm" of an earlier review: it booked already (say which), or it is stale."""
     booking = await desk.by_request_key(ctx.person.id, key)
     if booking is not None:
-        ctx.keep(BookingFlow(done=booking.reference))
+        _done(ctx, booking.reference)
         return go(Booking.DONE, Text(ctx.t("This was already booked.")), replace=True)
     notice = Text(ctx.t("Please check the details and confirm again."))
     return go(Booking.REVIEW, notice, replace=True)
@@ -513,8 +550,26 @@ async def _book(
         return _refused(ctx, refused)
     except InvalidTransition:
         return _gone(ctx)
-    ctx.keep(BookingFlow(done=booking.reference))
+    _done(ctx, booking.reference)
     return go(Booking.DONE, Text(note), replace=True)
+
+
+#: The steps of choosing a booking: once it is made they mean nothing any more.
+_CHOOSING = frozenset(
+    {Booking.PLACE, Booking.DAY, Booking.TIME, Booking.REVIEW, Booking.CONTACT, Booking.DONE}
+)
+
+
+def _done(ctx: Context, reference: str) -> None:
+    """Keep the booking just made and forget the choosing: Back from the confirmation
+    goes where the person came from (the services' list, an entry), not to an empty
+    day or time screen."""
+    ctx.keep(BookingFlow(done=reference))
+    _forget_choosing(ctx)
+
+
+def _forget_choosing(ctx: Context) -> None:
+    ctx.state.back_stack[:] = [step for step in ctx.state.back_stack if step not in _CHOOSING]
 
 
 def _refused(ctx: Context, refused: Refused) -> Outcome:
@@ -574,7 +629,11 @@ APPOINTMENTS = Dialog(
     steps=(
         Step(Booking.SERVICES, show_services, buttons=(MY_APPOINTMENTS, PICK_SERVICE)),
         Step(Booking.PLACE, show_places, buttons=(PICK_PLACE,)),
-        Step(Booking.DAY, show_days, buttons=(OTHER_PLACE, EARLIEST_DAYS, PICK_DAY, LATER_DAYS)),
+        Step(
+            Booking.DAY,
+            show_days,
+            buttons=(OTHER_PLACE, EARLIEST_DAYS, ASK_AGENT, PICK_DAY, LATER_DAYS),
+        ),
         Step(Booking.TIME, show_times, buttons=(OTHER_DAY, PICK_TIME)),
         Step(Booking.REVIEW, show_review, buttons=(DO_NOT_BOOK, CONFIRM)),
         Step(

@@ -6,6 +6,7 @@ language opens the emergency numbers at once (the words are `dialogs.crisis`'s).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from dialogs.crisis import is_emergency
@@ -26,6 +27,7 @@ from dialogs.framework import (
 from dialogs.i18n import N_
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import StepData
+from knowledge.normalize import fold
 
 EMERGENCY_ENTRY = "emergency-numbers"
 
@@ -55,6 +57,30 @@ async def emergency_words(ctx: Context, text: str) -> Outcome | None:
     return None
 
 
+#: "Change the time of my appointment", as people type it (folded, French and English):
+#: it is about a booking of theirs, not a question for the knowledge base.
+_APPOINTMENT = re.compile(r"\b(rendez[- ]?vous|rdv|appointments?|appt)\b")
+_CHANGE = re.compile(
+    r"\b(chang|modifi|deplac|report|decal|annul|cancel|move|resched|heure|horaire|time\b)"
+)
+
+
+def is_about_my_booking(text: str) -> bool:
+    folded = fold(text)
+    return bool(_APPOINTMENT.search(folded) and _CHANGE.search(folded))
+
+
+async def my_booking_words(ctx: Context, text: str) -> Outcome | None:
+    """Someone with an open appointment asking to change it gets their appointments; a
+    question about another appointment (the prefecture's) still goes to the search."""
+    desk = ctx.conversations.bookings()
+    if desk is None or not is_about_my_booking(text):
+        return None
+    if not any(booking.is_open for booking in await desk.mine(ctx.person.id, ctx.now)):
+        return None
+    return await ctx.open(Opens.MY_APPOINTMENTS, "")
+
+
 async def search_question(ctx: Context, text: str) -> Outcome:
     question = text.strip()[:MAX_QUESTION_CHARS]
     locale = ctx.person.locale or "fr"
@@ -68,7 +94,7 @@ async def search_question(ctx: Context, text: str) -> Outcome:
 
 async def fallback(ctx: Context, text: str) -> Outcome | None:
     """Free text where no step expects it: emergency words first, else a search."""
-    found = await emergency_words(ctx, text)
+    found = await emergency_words(ctx, text) or await my_booking_words(ctx, text)
     if found is not None:
         return found
     return await search_question(ctx, text)
@@ -86,7 +112,7 @@ async def show_prompt(ctx: Context) -> Sequence[Reply]:
 
 
 async def text_prompt(ctx: Context, text: str) -> Outcome:
-    found = await emergency_words(ctx, text)
+    found = await emergency_words(ctx, text) or await my_booking_words(ctx, text)
     if found is not None:
         return found
     searched = await search_question(ctx, text)

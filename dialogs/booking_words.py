@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bookings.calendar import MIME_TYPE, CalendarEntry, filename, ics
 from bookings.catalogue import Catalogue
-from bookings.notices import Notice, NoticeKind
+from bookings.notices import REMINDER_LEADS, Notice, NoticeKind
 from bookings.states import Status
 from bookings.views import PARIS, BookingView
 from dialogs.i18n import N_, Translator, isolate_reply
@@ -43,6 +43,10 @@ class Mine(StepName):
     ONE = "my-appt"
     CANCEL = "my-cancel"
 
+
+#: The language of what the person's side leaves for the agents (a request in their
+#: inbox): the team works in French.
+AGENTS_LOCALE = "fr"
 
 #: Button ids shared with the notices: a service on the services' list ("s.<service>"),
 #: cancelling one's appointment ("cancel.<reference>").
@@ -75,6 +79,10 @@ class BookingFlow(StepData):
     key: str = ""
     #: The booking just made, for the confirmation.
     done: str = ""
+    #: What the person last asked an agent for ("<service>.<place>" or a reference) and
+    #: the number of that request: a second press sends nothing more.
+    asked_about: str = ""
+    asked: int = 0
 
 
 class Viewing(StepData):
@@ -141,6 +149,21 @@ class Wording:
             lines.append(self.t("We do not know the exact address: check it before going."))
         return lines
 
+    async def where(self, booking: BookingView) -> list[str]:
+        """Where the booking takes place: where the agent said, typed, else its place."""
+        if booking.place_text:
+            return [f"📍 {booking.place_text}"]
+        return self.place_lines(await self.place(booking.service_id, booking.place_id))
+
+    async def location(self, booking: BookingView) -> str:
+        """The calendar file's LOCATION: never empty, the service's name at the least."""
+        if booking.place_text:
+            return booking.place_text
+        place = await self.place(booking.service_id, booking.place_id)
+        parts = (place.name, self.address(place).replace("\n", ", ")) if place else ()
+        found = ", ".join(part for part in parts if part)
+        return found or await self.service_title(booking.service_id)
+
     async def to_bring(self, service_id: str) -> list[str]:
         service = self.catalogue.get(service_id)
         if service is None or not service.bring:
@@ -154,14 +177,13 @@ class Wording:
             lines.append(f"• {item.label}{suffix}")
         return lines
 
-    async def card(self, booking: BookingView) -> Card:
-        place = await self.place(booking.service_id, booking.place_id)
+    async def card(self, booking: BookingView, now: dt.datetime) -> Card:
         lines = [await self.service_title(booking.service_id)]
         if booking.starts_at is not None:
             lines.append("🗓️ " + self.when(booking.starts_at, booking.ends_at))
         elif booking.is_open:
             lines.append(self.t("🕑 An agent will propose a time and tell you here."))
-        lines.extend(self.place_lines(place))
+        lines.extend(await self.where(booking))
         lines.append(
             self.t("🔖 Reference: {reference} (show it at the desk)", reference=booking.reference)
         )
@@ -172,21 +194,26 @@ class Wording:
         return Card(
             title=self.t(STATUS_TITLES[booking.status]),
             body="\n".join(lines),
-            footer=self.status_note(booking),
+            footer=self.status_note(booking, now),
         )
 
-    def status_note(self, booking: BookingView) -> str | None:
+    def status_note(self, booking: BookingView, now: dt.datetime) -> str | None:
         if booking.status is Status.REQUESTED:
             return self.t("You will get a message here when an agent answers.")
-        if booking.status is Status.CONFIRMED:
+        if booking.status is not Status.CONFIRMED or booking.starts_at is None:
+            return None
+        # Promise only the reminders still to come (bookings/store/reminders.py sends a
+        # reminder only while its time is ahead): a same-day booking gets no "day before".
+        ahead = {kind for kind, lead in REMINDER_LEADS.items() if booking.starts_at - lead > now}
+        if NoticeKind.DAY_BEFORE in ahead:
             return self.t("I will remind you the day before and two hours before.")
+        if NoticeKind.TWO_HOURS in ahead:
+            return self.t("I will remind you two hours before.")
         return None
 
     async def calendar_file(self, booking: BookingView, now: dt.datetime) -> Media | None:
         if booking.starts_at is None or booking.ends_at is None:
             return None
-        place = await self.place(booking.service_id, booking.place_id)
-        location = ", ".join(part for part in (place.name if place else "", self.address(place)))
         description = [self.t("Reference: {reference}", reference=booking.reference)]
         bring = await self.to_bring(booking.service_id)
         if bring:
@@ -196,7 +223,7 @@ class Wording:
             title=await self.service_title(booking.service_id),
             starts_at=booking.starts_at,
             ends_at=booking.ends_at,
-            location=location.strip(", "),
+            location=await self.location(booking),
             description="\n".join(description),
             sequence=booking.sequence,
             cancelled=not booking.is_open,
@@ -210,7 +237,7 @@ class Wording:
         )
 
     async def confirmation(self, booking: BookingView, now: dt.datetime) -> list[Reply]:
-        replies: list[Reply] = [await self.card(booking)]
+        replies: list[Reply] = [await self.card(booking, now)]
         calendar = await self.calendar_file(booking, now) if booking.is_open else None
         if calendar is not None:
             replies.append(calendar)
@@ -234,14 +261,15 @@ async def render_notice(
     t = words.t
     service = await words.service_title(notice.service_id)
     place = await words.place(notice.service_id, notice.place_id)
+    typed = booking.place_text if booking is not None else None
     when = words.when(notice.starts_at, notice.ends_at) if notice.starts_at else ""
     params = {
         "reference": notice.reference,
         "service": service,
         "date": words.day(notice.starts_at) if notice.starts_at else "",
         "time": t.time(notice.starts_at) if notice.starts_at else "",
-        "place": place.name if place else "",
-        "address": words.address(place),
+        "place": typed or (place.name if place else ""),
+        "address": typed or words.address(place),
         "reason": notice.reason or "",
     }
     replies = await _notice_replies(words, notice, booking, now, service, when)
@@ -299,8 +327,11 @@ async def _notice_replies(
             if kind is NoticeKind.DAY_BEFORE
             else t("⏰ Reminder: your appointment is in two hours.")
         )
-        place = await words.place(notice.service_id, notice.place_id)
-        lines = [lead, service, f"🗓️ {when}", *words.place_lines(place)]
+        if booking is not None and booking.place_text:
+            where = [f"📍 {booking.place_text}"]
+        else:
+            where = words.place_lines(await words.place(notice.service_id, notice.place_id))
+        lines = [lead, service, f"🗓️ {when}", *where]
         lines.append(t("🔖 Reference: {reference} (show it at the desk)", reference=ref))
         cannot = Option(f"{Mine.ONE}{SEP}{CANCEL}{ref}", t("❌ I cannot come"))
         return [Options("\n".join(lines), ((see,), (cannot,), (menu,)))]

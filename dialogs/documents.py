@@ -190,8 +190,11 @@ async def show_desk(ctx: Context) -> Sequence[Reply]:
     title = entry.title
     if french is not None and french.title != entry.title:
         title = f"{entry.title}\n🇫🇷 {french.title}"
-    legend = ctx.t("{have} I have it · {not_yet} Not yet", have=HAVE, not_yet=NOT_YET)
-    footer = f"{legend}\n{HAVE} = {DESK_HAVE}  ·  {NOT_YET} = {DESK_NOT_YET}"
+    # The desk's legend is French; a French reader gets it once, not twice.
+    footer = f"{HAVE} = {DESK_HAVE}  ·  {NOT_YET} = {DESK_NOT_YET}"
+    if (ctx.person.locale or "fr") != "fr":
+        legend = ctx.t("{have} I have it · {not_yet} Not yet", have=HAVE, not_yet=NOT_YET)
+        footer = f"{legend}\n{footer}"
     return [Card(title=title, body="\n".join(lines), footer=footer)]
 
 

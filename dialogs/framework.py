@@ -77,6 +77,8 @@ class Opens(StrEnum):
     ASYLUM = "asylum"
     #: My rights' topics for a situation, by its value (the person's answer elsewhere).
     SITUATION = "situation"
+    #: The person's own appointments (argument unused: "").
+    MY_APPOINTMENTS = "my_appointments"
 
 
 @dataclass

@@ -72,6 +72,30 @@ def language_info(code: str) -> LanguageInfo:
 _ISOLATED = re.compile(f"({LRI}[^{PDI}]*{PDI})")
 
 
+#: Ends a sentence or a bracket around a fragment: it belongs to the RTL text around it.
+_TRAILING = ".,:;'’-–"
+
+
+def _isolate_run(match: re.Match[str]) -> str:
+    """The fragment in isolates, without what follows it in the sentence: a closing
+    bracket it did not open and a final full stop or comma stay outside ("(PSA)", "119.")."""
+    run = match.group(0)
+    depth = 0
+    for index, char in enumerate(run):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            # A bracket closed that the fragment did not open: the rest is isolated apart.
+            return _isolate_run_text(run[:index]) + ")" + isolate_ltr(run[index + 1 :])
+    return _isolate_run_text(run)
+
+
+def _isolate_run_text(run: str) -> str:
+    fragment = run.rstrip().rstrip(_TRAILING)
+    if not fragment:
+        return run
+    return f"{LRI}{fragment}{PDI}{run[len(fragment) :]}"
+
+
 def isolate_ltr(text: str) -> str:
     """Wrap left-to-right runs (Latin words, numbers, dates) in isolates for RTL readers.
 
@@ -79,10 +103,7 @@ def isolate_ltr(text: str) -> str:
     """
     parts = _ISOLATED.split(text)
     return "".join(
-        part
-        if part.startswith(LRI)
-        else _LTR_RUN.sub(lambda match: f"{LRI}{match.group(0).rstrip()}{PDI}", part)
-        for part in parts
+        part if part.startswith(LRI) else _LTR_RUN.sub(_isolate_run, part) for part in parts
     )
 
 

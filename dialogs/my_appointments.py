@@ -10,7 +10,15 @@ from bookings.catalogue import Mode
 from bookings.refusals import PERSON, Refusal, Refused
 from bookings.states import InvalidTransition, Status
 from bookings.views import BookingView, paris_day
-from dialogs.booking_words import CANCEL, Booking, BookingFlow, Mine, Viewing, Wording
+from dialogs.booking_words import (
+    AGENTS_LOCALE,
+    CANCEL,
+    Booking,
+    BookingFlow,
+    Mine,
+    Viewing,
+    Wording,
+)
 from dialogs.framework import (
     Context,
     Dialog,
@@ -111,10 +119,12 @@ async def show_one(ctx: Context) -> Sequence[Reply]:
     service = desk.catalogue.get(booking.service_id)
     if ahead and service is not None and service.mode is Mode.SLOTS:
         rows.append((NEW_TIME.option(ctx.t("🔁 Change the time"), ref),))
+    elif ahead and service is not None:
+        rows.append((ASK_OTHER_TIME.option(ctx.t("🔁 Ask for another time"), ref),))
     if ahead:
         rows.append((CANCEL_IT.option(ctx.t("❌ Cancel this appointment"), ref),))
     rows.append((ALL_MINE.option(ctx.t("🗓️ My appointments")),))
-    card = await _words(ctx, desk).card(booking)
+    card = await _words(ctx, desk).card(booking, ctx.now)
     return [card, Options(text=ctx.t("What next?"), rows=tuple(rows))]
 
 
@@ -152,6 +162,36 @@ async def new_time(ctx: Context, reference: str) -> Outcome | None:
     return await ctx.open(Opens.NEW_TIME, booking.reference)
 
 
+async def ask_other_time(ctx: Context, reference: str) -> Outcome | None:
+    """A request service has no slots to choose from: an agent finds another time."""
+    found = await _changeable(ctx, reference)
+    if isinstance(found, Outcome):
+        return found
+    desk, booking = found
+    flow = ctx.data(BookingFlow)
+    if flow.asked_about != booking.reference:
+        words = Wording(
+            ctx.catalogs.translator(AGENTS_LOCALE), ctx.services.library, desk.catalogue
+        )
+        request = words.t(
+            "The person asks for another time for the appointment {reference} ({service}).",
+            reference=booking.reference,
+            service=await words.service_title(booking.service_id),
+        )
+        flow.asked = await ctx.conversations.open_ticket(
+            ctx.person, ctx.person.locale or "fr", request, kind="booking"
+        )
+        flow.asked_about = booking.reference
+        ctx.keep(flow)
+    number = flow.asked
+    text = ctx.t(
+        "Your request number is {number}. An agent will answer here; it can take a few "
+        "working days. Until then, your appointment stays as it is.",
+        number=number,
+    )
+    return stay(Text(text))
+
+
 async def cancel_it(ctx: Context, reference: str) -> Outcome | None:
     found = await _changeable(ctx, reference)
     return found if isinstance(found, Outcome) else go(Mine.CANCEL)
@@ -160,6 +200,7 @@ async def cancel_it(ctx: Context, reference: str) -> Outcome | None:
 ALL_MINE = to("mine", Mine.LIST)
 CALENDAR_FILE = carrying("ics.", calendar_file)
 NEW_TIME = carrying("move.", new_time)
+ASK_OTHER_TIME = carrying("other.", ask_other_time)
 CANCEL_IT = carrying(CANCEL, cancel_it)
 
 
@@ -168,7 +209,7 @@ async def show_cancel(ctx: Context) -> Sequence[Reply]:
     booking = await _viewed(ctx)
     if desk is None or booking is None:
         return [Text(ctx.t("This appointment is not available any more."))]
-    card = await _words(ctx, desk).card(booking)
+    card = await _words(ctx, desk).card(booking, ctx.now)
     return [
         card,
         Options(
@@ -209,12 +250,23 @@ KEEP_IT = on("no", keep_it)
 YES_CANCEL = carrying("yes.", yes_cancel)
 
 
+async def open_mine(ctx: Context, argument: str) -> Outcome:
+    """The person's appointments, when what they typed was about changing one."""
+    text = ctx.t("Here are your appointments: choose one to change its time or cancel it.")
+    return go(Mine.LIST, Text(text))
+
+
 MY_APPOINTMENTS = Dialog(
     name="my-appointments",
     start=Mine.LIST,
     steps=(
         Step(Mine.LIST, show_mine, buttons=(BOOK, OPEN_ONE)),
-        Step(Mine.ONE, show_one, buttons=(ALL_MINE, CALENDAR_FILE, NEW_TIME, CANCEL_IT)),
+        Step(
+            Mine.ONE,
+            show_one,
+            buttons=(ALL_MINE, CALENDAR_FILE, NEW_TIME, ASK_OTHER_TIME, CANCEL_IT),
+        ),
         Step(Mine.CANCEL, show_cancel, buttons=(KEEP_IT, YES_CANCEL)),
     ),
+    opens={Opens.MY_APPOINTMENTS: open_mine},
 )

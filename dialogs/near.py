@@ -60,13 +60,12 @@ def describe(ctx: Context, near: NearPlace[PlaceView]) -> str:
         lines.append(place.address)
     if near.km is not None:
         lines.append(ctx.t("About {km} km", km=ctx.t.number(round(near.km, 1))))
+    # Unknown hours are said once, under the list (`list_places`), not on every place.
     state = is_open(place.hours, ctx.now)
     if state is True:
         lines.append(ctx.t("🟢 Open now"))
     elif state is False:
         lines.append(ctx.t("🔴 Closed now"))
-    else:
-        lines.append(ctx.t("Opening hours not known: ask before going."))
     if place.hours is not None and place.hours.uncertain:
         lines.append(ctx.t("⚠️ These hours may be out of date."))
     if place.phone:
@@ -85,6 +84,14 @@ async def list_places(ctx: Context, spot: Spot | None) -> Outcome:
     else:
         ranked = nearest(places, spot, limit=MAX_PLACES)
     body = "\n\n".join(describe(ctx, near) for near in ranked)
+    if any(is_open(near.place.hours, ctx.now) is None for near in ranked):
+        if len(ranked) == 1:
+            body += "\n" + ctx.t("Opening hours not known: ask before going.")
+        else:
+            body += "\n\n" + ctx.t(
+                "Where a place shows no open or closed, its opening hours are not known: "
+                "ask before going."
+            )
     title = ctx.t("Places near you") if spot else ctx.t("Places")
     return stay(Card(title=title, body=body))
 

@@ -150,6 +150,7 @@ class Bookings(Protocol):
         starts_at: dt.datetime | None = ...,
         minutes: int | None = ...,
         place_id: str | None = ...,
+        place_text: str | None = ...,
     ) -> BookingView: ...
 
     async def retime(

@@ -68,7 +68,15 @@ async def current_entry(ctx: Context) -> LocalizedEntry | None:
 
 
 def footer(ctx: Context, entry: LocalizedEntry) -> str:
-    return ctx.t("Last checked: {date}", date=ctx.t.date(entry.last_checked))
+    date = ctx.t.date(entry.last_checked)
+    if entry.old_source_year is not None:
+        # Checked lately, yet resting on an old source: the reader sees both.
+        return ctx.t(
+            "Last checked: {date} (it relies on a source from {year})",
+            date=date,
+            year=str(entry.old_source_year),
+        )
+    return ctx.t("Last checked: {date}", date=date)
 
 
 def badges(ctx: Context, entry: LocalizedEntry) -> tuple[str, ...]:

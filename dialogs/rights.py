@@ -40,6 +40,8 @@ SITUATIONS: dict[Situation, str] = {
     Situation.DUBLIN: N_("I am in the Dublin procedure"),
     Situation.REFUGEE: N_("I got refugee status"),
     Situation.SUBSIDIARY_PROTECTION: N_("I got subsidiary protection"),
+    # Its own rights (people from Ukraine): never shown subsidiary protection's as hers.
+    Situation.TEMPORARY_PROTECTION: N_("I have temporary protection (Ukraine)"),
     Situation.STATELESS: N_("I am stateless or asked to be"),
     Situation.REJECTED_ASYLUM: N_("My asylum claim was refused"),
     Situation.UNDOCUMENTED: N_("I have no residence papers"),
@@ -153,6 +155,7 @@ PICK_SITUATION = carrying("", pick_situation)
 PAPERS: dict[str, str] = {
     "ada": N_('A paper saying "attestation de demande d\'asile"'),
     "dublin": N_('A paper about the "Dublin" procedure'),
+    "temporary": N_('A paper saying "protection temporaire" (people from Ukraine)'),
     "ofpra": N_("A letter from OFPRA or the CNDA"),
     "oqtf": N_("An OQTF (order to leave France)"),
     "permit": N_('A "titre de séjour" or a "récépissé"'),
@@ -170,6 +173,7 @@ async def paper_says(ctx: Context, value: str) -> Outcome | None:
     direct = {
         "ada": Situation.ASYLUM_SEEKER,
         "dublin": Situation.DUBLIN,
+        "temporary": Situation.TEMPORARY_PROTECTION,
         "permit": Situation.RESIDENCE_PERMIT,
     }
     return choose(ctx, direct[value]) if value in direct else None

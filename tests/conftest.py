@@ -21,6 +21,11 @@ from bot.channels.console import ConsoleChannel
 from bot.settings import Settings
 from dialogs.replies import Reply, text_of
 
+#: The booking tests' own catalogue (slot services included), for every app a test builds:
+#: the settings read it from the environment, like any other setting.
+TEST_SERVICES = Path(__file__).resolve().parent / "data" / "services.yaml"
+os.environ["PASSERELLE_SERVICES_FILE"] = str(TEST_SERVICES)
+
 
 def _loopback(host: Any) -> bool:
     if host is None:

@@ -59,6 +59,7 @@ def test_lang_option_starts_in_that_language(tmp_path: Path, database: Path) -> 
     result = chat(tmp_path, [], "--lang", "fa")
     assert result.returncode == 0, result.stderr
     assert "فارسی" in result.stdout
+    assert "Choose your language" not in result.stdout, "the language is chosen already"
 
 
 def test_unknown_lang_option_is_refused(tmp_path: Path, database: Path) -> None:

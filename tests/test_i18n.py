@@ -33,3 +33,10 @@ def test_platform_hints_map_to_bundled_languages() -> None:
     assert catalogs.best_match("prs") == "fa"
     assert catalogs.best_match("pt-BR") is None
     assert catalogs.best_match(None) is None
+
+
+def test_punctuation_around_a_fragment_stays_outside_its_isolate() -> None:
+    assert isolate_ltr("اتصل بـ (PSA) الآن") == f"اتصل بـ ({LRI}PSA{PDI}) الآن"
+    assert isolate_ltr("اتصل بـ 119.") == f"اتصل بـ {LRI}119{PDI}."
+    assert isolate_ltr("رقم 01.42.50, ثم") == f"رقم {LRI}01.42.50{PDI}, ثم"
+    assert isolate_ltr("f(x) هنا") == f"{LRI}f(x){PDI} هنا"

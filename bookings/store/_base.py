@@ -54,6 +54,7 @@ def booking_view(row: BookingRow) -> BookingView:
         locale=row.locale,
         sequence=row.sequence,
         created_at=aware(row.created_at),
+        place_text=row.place_text,
     )
 
 

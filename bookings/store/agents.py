@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from bookings.catalogue import Mode
+from bookings.models import PLACE_TEXT_LENGTH
 from bookings.notices import NoticeKind
 from bookings.refusals import Refusal, Refused
 from bookings.states import Action
@@ -67,8 +68,14 @@ class AgentTransitions(UnitBase):
         starts_at: dt.datetime | None = None,
         minutes: int | None = None,
         place_id: str | None = None,
+        place_text: str | None = None,
     ) -> BookingView:
-        """Confirm a booking; a request gets its time (and place) from the agent here."""
+        """Confirm a booking; a request gets its time and place from the agent here.
+
+        A request is never confirmed without a place, so that the person always learns
+        where to go: one of the service's places (the only one is taken by default), or
+        where the agent says (`place_text`), for a service whose places are not listed.
+        """
         row = await self._row(reference)
         service = self.service(row.service_id)
         changes: dict[str, Any] = {}
@@ -84,7 +91,16 @@ class AgentTransitions(UnitBase):
         if place_id is not None:
             if service.mode is Mode.SLOTS or place_id not in service.places:
                 raise Refused(Refusal.UNKNOWN_PLACE)
-            changes["place_id"] = place_id
+            changes.update(place_id=place_id, place_text=None)
+        text = " ".join((place_text or "").split())[:PLACE_TEXT_LENGTH]
+        if text:
+            if service.mode is Mode.SLOTS:
+                raise Refused(Refusal.UNKNOWN_PLACE)
+            changes.update(place_id=None, place_text=text)
+        if service.by_request and not (place_id or text or row.place_id or row.place_text):
+            if len(service.places) != 1:
+                raise Refused(Refusal.NEEDS_PLACE)
+            changes["place_id"] = service.places[0]
         row = await self._transition(row, Action.CONFIRM, by, now, **changes)
         await schedule_reminders(self.session, row, now)
         self._tell(row, NoticeKind.CONFIRMED, now)

@@ -102,11 +102,17 @@ class ConsoleChannel:
         self.out.write(text + "\n\n")
 
     async def run(self, source: TextIO = sys.stdin, lang: str | None = None) -> None:
-        await self.send("/start")
         if lang:
+            # The language is chosen already: the picker the start shows is not printed.
+            started = await self.app.engine.handle(
+                Incoming(CHANNEL, self.user, uuid.uuid4().hex, parse_text("/start"))
+            )
+            await self.app.outbox.mark_sent(started.outbox_ids)
             await self.deliver(
                 Incoming(CHANNEL, self.user, uuid.uuid4().hex, Pressed(f"lang:{lang}"))
             )
+        else:
+            await self.send("/start")
         interactive = source.isatty()
         while True:
             if interactive:

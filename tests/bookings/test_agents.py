@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+
 from bookings.states import Status
 from bookings.store import BookingDesk
 from bot.app import App
 from bot.jobs import job_runner
+from dialogs.agents import PLAN_ERRORS
 from dialogs.replies import text_of
 from dialogs.state import Role
 from tests.bookings.conftest import Clock, Recorder, grant, paris, start_chat
 from tests.conftest import Chat
+from tests.test_layers import ROOT
 
 
 async def _book(chat: Chat, service: str, place: str, slot_id: int) -> str:
@@ -134,11 +138,14 @@ async def test_an_agent_declines_with_a_reason_typed_after_the_button(
     [second] = [i.split(":")[1] for i in other.option_ids() if i.startswith("my-appts:")][:1]
     bad = await agent.say(f"/confirm {second}")
     assert "give it a time" in bad
-    done = await agent.say(f"/confirm {second.lower()} 2031-03-05 10:30 45")
+    nowhere = await agent.say(f"/confirm {second.lower()} 2031-03-05 10:30 45")
+    assert "Say where it takes place" in nowhere, "a request is confirmed with a place"
+    done = await agent.say(f"/confirm {second.lower()} 2031-03-05 10:30 45 CPAM, 2nd floor")
     assert Status.CONFIRMED.value in done
     async with desk.unit() as unit:
         booking = await unit.booking(second)
     assert booking is not None and booking.starts_at == paris(5, 10, 30)
+    assert booking.place_text == "CPAM, 2nd floor"
 
 
 async def test_without_the_role_the_commands_do_not_exist(
@@ -172,3 +179,30 @@ async def test_the_role_is_checked_at_every_action(
     assert answer
     unknown = await agent.say("/nosuchcommand")
     assert await agent.say("/today") == unknown
+
+
+def test_every_slot_plan_error_reaches_the_translators() -> None:
+    tree = ast.parse((ROOT / "bookings" / "slots.py").read_text(encoding="utf-8"))
+    templates = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "PlanError"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert len(templates) >= 15
+    assert templates <= set(PLAN_ERRORS), templates - set(PLAN_ERRORS)
+
+
+async def test_a_french_agent_reads_the_errors_in_french(app: App, clock: Clock) -> None:
+    agent = await start_chat(app, "lea", "fr")
+    await grant(app, "lea", Role.AGENT)
+    wrong_day = await agent.say(
+        "/slots add legal-aid droits-urgence-pad-18 2031-02-30 10:00-11:00 1"
+    )
+    assert "'2031-02-30' n'est pas une date (AAAA-MM-JJ)" in wrong_day
+    wrong_span = await agent.say("/slots add legal-aid droits-urgence-pad-18 2031-03-10 10:00 1")
+    assert "n'est pas une plage horaire" in wrong_span
+    assert "is not" not in wrong_day + wrong_span

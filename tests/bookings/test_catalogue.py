@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from bookings.catalogue import (
-    SERVICES_FILE,
     CatalogueError,
     ContactNeed,
     Mode,
@@ -17,14 +16,16 @@ from bookings.catalogue import (
 )
 from bot.app import App
 from dialogs.appointments import CONTACT_REASONS
+from tests.conftest import TEST_SERVICES
 from tests.test_layers import FORBIDDEN_IN_CORE, ROOT, imported_roots
 
 
 def test_the_services_file_is_valid_and_covers_the_issue() -> None:
     catalogue = load_catalogue()
     by_id = {service.id: service for service in catalogue.services}
+    # Not shown as partners by the sources: the person asks, an agent confirms.
     assert {"legal-aid", "mental-health"} <= {
-        s.id for s in catalogue.services if s.mode is Mode.SLOTS
+        s.id for s in catalogue.services if s.mode is Mode.REQUEST
     }
     assert {"eif-fel", "ame-help", "css-help", "domiciliation", "employment"} <= {
         s.id for s in catalogue.services if s.mode is Mode.REQUEST
@@ -53,7 +54,8 @@ def test_the_reasons_for_a_contact_reach_the_translators() -> None:
     ],
 )
 def test_a_wrong_services_file_says_where(change: tuple[str, str], message: str) -> None:
-    text = SERVICES_FILE.read_text(encoding="utf-8").replace(*change, 1)
+    text = TEST_SERVICES.read_text(encoding="utf-8").replace(*change, 1)
+    assert text != TEST_SERVICES.read_text(encoding="utf-8")
     with pytest.raises(CatalogueError, match=message):
         parse_catalogue(text)
 

@@ -19,6 +19,7 @@ from bot.cli_bookings import agents, slots
 from bot.db import open_database
 from bot.settings import Settings, get_settings
 from bot.storage import PersonRow
+from tests.conftest import TEST_SERVICES
 
 NOW = dt.datetime(2031, 3, 3, 8, 0, tzinfo=dt.UTC)
 HEADER = "service,place,date,start,end,capacity,length,until,weekdays\n"
@@ -26,7 +27,7 @@ HEADER = "service,place,date,start,end,capacity,length,until,weekdays\n"
 
 def test_a_weekly_pattern_cut_in_slots_skips_public_holidays() -> None:
     text = HEADER + "legal-aid,droits-urgence-pad-18,2031-04-01,09:00,10:00,2,30,2031-04-30,mo+th\n"
-    planned = read_csv(text, load_catalogue(), NOW)
+    planned = read_csv(text, load_catalogue(TEST_SERVICES), NOW)
     assert not planned.errors
     days = sorted({plan.starts_at.astimezone(PARIS).date() for plan in planned.plans})
     # Mondays and Thursdays of April 2031, but Easter Monday (14 April) is a holiday.
@@ -55,7 +56,7 @@ def test_every_error_names_its_line() -> None:
         "legal-aid,droits-urgence-pad-18,2031-04-02\n"
         "\n"
     )
-    errors = [str(error) for error in read_csv(text, load_catalogue(), NOW).errors]
+    errors = [str(error) for error in read_csv(text, load_catalogue(TEST_SERVICES), NOW).errors]
     assert errors[0].startswith("line 3: unknown service 'legl-aid'")
     assert errors[1].startswith("line 4: 'gisti' is not a place of legal-aid")
     assert errors[2] == "line 5: '2031-04-31' is not a date (YYYY-MM-DD)"
@@ -70,10 +71,13 @@ def test_every_error_names_its_line() -> None:
 
 
 def test_a_wrong_header_is_line_1() -> None:
-    planned = read_csv("service,place,day,start,end,capacity\n", load_catalogue(), NOW)
+    planned = read_csv("service,place,day,start,end,capacity\n", load_catalogue(TEST_SERVICES), NOW)
     [error] = planned.errors
     assert str(error).startswith("line 1: missing column(s): date; unknown column(s): day")
-    assert str(read_csv("", load_catalogue(), NOW).errors[0]) == "line 1: the file is empty"
+    assert (
+        str(read_csv("", load_catalogue(TEST_SERVICES), NOW).errors[0])
+        == "line 1: the file is empty"
+    )
 
 
 def test_the_chat_command_grammar() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bookings.catalogue import load_catalogue, parse_catalogue
+from bookings.catalogue import parse_catalogue
 from bookings.models import ContactRow, NotificationRow
 from bookings.notices import NoticeKind
 from bookings.states import TRANSITIONS, Action, InvalidTransition, Status, after, allowed
@@ -16,6 +16,7 @@ from bookings.store import PERSON, SYSTEM, BookingDesk, Refusal, Refused, agent_
 from bookings.views import Contact
 from bot.app import App
 from tests.bookings.conftest import Clock, open_slots, paris, person
+from tests.conftest import TEST_SERVICES
 
 AGENT = agent_actor(999)
 
@@ -140,10 +141,21 @@ async def test_a_request_gets_its_time_from_the_agent(
                 booked.booking.reference, by=AGENT, now=clock(), starts_at=paris(1, 10)
             )
         assert past.value.reason is Refusal.PAST
+        with pytest.raises(Refused) as nowhere:
+            await unit.confirm(
+                booked.booking.reference, by=AGENT, now=clock(), starts_at=paris(12, 11)
+            )
+        assert nowhere.value.reason is Refusal.NEEDS_PLACE
         confirmed = await unit.confirm(
-            booked.booking.reference, by=AGENT, now=clock(), starts_at=paris(12, 11), minutes=45
+            booked.booking.reference,
+            by=AGENT,
+            now=clock(),
+            starts_at=paris(12, 11),
+            minutes=45,
+            place_text="CPAM de Paris, accueil",
         )
         assert confirmed.starts_at == paris(12, 11)
+        assert confirmed.place_text == "CPAM de Paris, accueil"
         assert confirmed.ends_at == paris(12, 11, 45)
         moved = await unit.retime(booked.booking.reference, paris(13, 15), by=AGENT, now=clock())
         assert moved.starts_at == paris(13, 15) and moved.sequence == 1
@@ -206,7 +218,7 @@ async def test_one_open_booking_per_service_unless_the_service_allows_several(
     assert refused.value.reason is Refusal.ALREADY_BOOKED
     assert refused.value.booking is not None and refused.value.booking.reference == first
 
-    text = (Path(load_catalogue.__code__.co_filename).parent / "services.yaml").read_text()
+    text = TEST_SERVICES.read_text(encoding="utf-8")
     relaxed = BookingDesk(
         parse_catalogue(
             text.replace("confirmation: auto", "confirmation: auto\n    several: true")
