@@ -130,6 +130,9 @@ class Registry:
         self.start_payloads: dict[str, StartFn] = {}
         #: Handlers tried, in order, for free text that no step expects.
         self.text_fallbacks: list[FallbackTextFn] = []
+        #: Handlers tried, in order, for free text before the current step sees it (an
+        #: agent who took the conversation over reads it instead of the search).
+        self.text_first: list[FallbackTextFn] = []
         self.location_fallback: LocationFn | None = None
         #: Extra slash commands by name; each checks who may use it.
         self.commands: dict[str, CommandFn] = {}

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bookings.models import BookingsBase
 from bot.storage import Base
+from bot.workspace import tables as _workspace_tables  # noqa: F401  (registers its tables)
 from knowledge.models import KnowledgeBase
 
 config = context.config

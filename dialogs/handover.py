@@ -1,0 +1,225 @@
+"""The person's side of the agents' inbox: talk to a person, answer the staff, `/myquestions`,
+and a conversation an agent has taken over.
+
+While an agent has taken the conversation over, the workspace sets `TAKEOVER_KEY` in the
+person's conversation data to the ticket's number: their free text then goes to that
+ticket instead of the search, until the agent hands back or closes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dialogs.ask import emergency_words
+from dialogs.framework import SEP, Context, Dialog, Outcome, Step, go, option, stay
+from dialogs.i18n import N_
+from dialogs.replies import Option, Options, Reply, Text
+from dialogs.state import StepData
+
+#: Conversation data (kept across conversations: it starts with "_") naming the ticket of
+#: an agent who took the conversation over.
+TAKEOVER_KEY = "_takeover"
+MAX_TEXT = 2000
+MAX_LISTED = 5
+QUESTIONS_STEP = "tkt"
+ANSWER_PREFIX = "answer-"
+
+STATUS_LABELS = {
+    "open": N_("waiting for an answer"),
+    "answered": N_("answered"),
+    "closed": N_("closed"),
+}
+
+
+def answer_option_id(number: int) -> str:
+    """The id of an "Answer" button under a staff member's reply (it works days later)."""
+    return f"{QUESTIONS_STEP}{SEP}{ANSWER_PREFIX}{number}"
+
+
+class Handover(StepData):
+    namespace: str = "handover"
+    #: What the person typed for a person, kept until they send it or not.
+    text: str = ""
+    #: The question they are answering.
+    number: int = 0
+
+
+# -- taken over -------------------------------------------------------------------------------
+
+
+async def while_taken_over(ctx: Context, text: str) -> Outcome | None:
+    """Free text goes to the agent who took the conversation over (emergency words still
+    open the emergency numbers first)."""
+    number = ctx.state.data.get(TAKEOVER_KEY)
+    threads = ctx.services.tickets
+    if not isinstance(number, int) or threads is None:
+        return None
+    urgent = await emergency_words(ctx, text)
+    if urgent is not None:
+        return urgent
+    added = await threads.add_from_person(
+        ctx.conversations, ctx.person, number, text.strip()[:MAX_TEXT]
+    )
+    if not added:
+        ctx.state.data.pop(TAKEOVER_KEY, None)
+        return None
+    return stay(Text(ctx.t("✉️ Sent to the staff member who is answering you.")))
+
+
+# -- talk to a person ---------------------------------------------------------------------------
+
+
+async def show_talk(ctx: Context) -> Sequence[Reply]:
+    return [
+        Text(
+            ctx.t(
+                "🙋 Write in a few words what you need, in your language. A social-work "
+                "agent will read it and answer here. Please do not write your name or "
+                "your file number."
+            )
+        )
+    ]
+
+
+async def text_talk(ctx: Context, text: str) -> Outcome:
+    urgent = await emergency_words(ctx, text)
+    if urgent is not None:
+        return urgent
+    ctx.keep(Handover(text=text.strip()[:MAX_TEXT]))
+    return go("tp-send")
+
+
+async def show_send(ctx: Context) -> Sequence[Reply]:
+    if not ctx.data(Handover).text:
+        return list(await show_talk(ctx))
+    return [
+        Options(
+            text=ctx.t(
+                "A social-work agent will read your message and answer here. "
+                "Your message and your language are kept for that, nothing else. Send it?"
+            ),
+            rows=(
+                (option("send", ctx.t("📨 Yes, send it")),),
+                (option("cancel", ctx.t("No")),),
+            ),
+        )
+    ]
+
+
+async def press_send(ctx: Context, value: str) -> Outcome | None:
+    kept = ctx.data(Handover)
+    if value == "cancel":
+        ctx.keep(Handover())
+        return go("menu")
+    if value != "send" or not kept.text:
+        return None
+    number = await ctx.conversations.open_ticket(
+        ctx.person, ctx.person.locale or "fr", kept.text, kind="person"
+    )
+    ctx.keep(Handover())
+    done = Text(
+        ctx.t(
+            "Thank you. Your question number is {number}. Agents read questions on "
+            "working days, so an answer can take a few days; it will come here. "
+            "If it is urgent, use the emergency numbers.",
+            number=number,
+        )
+    )
+    return stay(done)
+
+
+# -- my questions -------------------------------------------------------------------------------
+
+
+async def show_questions(ctx: Context) -> Sequence[Reply]:
+    threads = ctx.services.tickets
+    found = list(await threads.questions_of(ctx.conversations, ctx.person)) if threads else []
+    if not found:
+        return [Text(ctx.t("You have no open question. You can ask one from the menu."))]
+    lines: list[str] = [ctx.t("📋 Your questions")]
+    buttons: list[tuple[Option, ...]] = []
+    for question in found[:MAX_LISTED]:
+        status = ctx.t(STATUS_LABELS.get(question.status, STATUS_LABELS["open"]))
+        block = ctx.t(
+            "Question {number} ({status}): {question}",
+            number=question.number,
+            status=status,
+            question=question.question,
+        )
+        if question.last_answer:
+            block += "\n" + ctx.t("Answer: {answer}", answer=question.last_answer)
+        lines.append(block)
+        buttons.append(
+            (
+                option(
+                    f"{ANSWER_PREFIX}{question.number}",
+                    ctx.t("↩️ Answer question {number}", number=question.number),
+                ),
+            )
+        )
+    return [Options(text="\n\n".join(lines), rows=tuple(buttons))]
+
+
+async def press_questions(ctx: Context, value: str) -> Outcome | None:
+    if not value.startswith(ANSWER_PREFIX):
+        return None
+    try:
+        number = int(value.removeprefix(ANSWER_PREFIX))
+    except ValueError:
+        return None
+    ctx.keep(Handover(number=number))
+    return go("tkt-write")
+
+
+async def show_write(ctx: Context) -> Sequence[Reply]:
+    number = ctx.data(Handover).number
+    return [Text(ctx.t("✏️ Write your answer to question {number}.", number=number))]
+
+
+async def text_write(ctx: Context, text: str) -> Outcome:
+    urgent = await emergency_words(ctx, text)
+    if urgent is not None:
+        return urgent
+    number = ctx.data(Handover).number
+    threads = ctx.services.tickets
+    added = threads is not None and await threads.add_from_person(
+        ctx.conversations, ctx.person, number, text.strip()[:MAX_TEXT]
+    )
+    ctx.keep(Handover())
+    if not added:
+        return go(
+            "menu", Text(ctx.t("This question is closed. You can ask a new one from the menu."))
+        )
+    done = ctx.t(
+        "Thank you. Your answer was added to question {number}; the staff will read it.",
+        number=number,
+    )
+    return go("menu", Text(done), replace=True)
+
+
+async def my_questions(ctx: Context, _argument: str) -> Outcome:
+    return go(QUESTIONS_STEP)
+
+
+PERSON = Dialog(
+    name="person",
+    start="tp",
+    menu_label=N_("Talk to a person"),
+    icon="🙋",
+    order=55,
+    steps=(
+        Step("tp", show_talk, on_text=text_talk),
+        Step("tp-send", show_send, press_send, reentrant=False),
+    ),
+)
+
+QUESTIONS = Dialog(
+    name="questions",
+    start=QUESTIONS_STEP,
+    steps=(
+        Step(QUESTIONS_STEP, show_questions, press_questions),
+        Step("tkt-write", show_write, on_text=text_write),
+    ),
+)
+
+COMMANDS = {"myquestions": my_questions}
