@@ -55,6 +55,12 @@ async def agenda(desk: BookingDesk, now: dt.datetime) -> Agenda:
         )
 
 
+def by_request(desk: BookingDesk, service_id: str) -> bool:
+    """A request gets its time from the agent who confirms it."""
+    service = desk.catalogue.get(service_id)
+    return service is not None and service.by_request
+
+
 def places_for(desk: BookingDesk, service_id: str) -> tuple[str, ...]:
     service = desk.catalogue.get(service_id)
     if service is None or service.mode is Mode.SLOTS:
@@ -81,6 +87,7 @@ async def act(
     now: dt.datetime,
     *,
     place_id: str | None = None,
+    starts_at: dt.datetime | None = None,
     reason_code: str = "",
     own_words: str = "",
 ) -> str:
@@ -92,7 +99,9 @@ async def act(
             if booking is None:
                 raise BookingActionError("unknown")
             if action == "confirm":
-                done = await unit.confirm(reference, by=by, now=now, place_id=place_id or None)
+                done = await unit.confirm(
+                    reference, by=by, now=now, starts_at=starts_at, place_id=place_id or None
+                )
             elif action == "decline":
                 reason = decline_reason(catalogs, booking.locale, reason_code, own_words)
                 done = await unit.decline(reference, by=by, now=now, reason=reason)

@@ -8,7 +8,15 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bookings.slots import PlanError, check_plan, expand, parse_date, parse_time, parse_weekdays
+from bookings.slots import (
+    PlanError,
+    check_plan,
+    expand,
+    paris,
+    parse_date,
+    parse_time,
+    parse_weekdays,
+)
 from bot.workspace import accounts, appointments, inbox
 from bot.workspace.accounts import AccountError, SignIn, WorkspaceRole
 from bot.workspace.appointments import DECLINE_REASONS, BookingActionError
@@ -40,7 +48,7 @@ MESSAGES: dict[str, str] = {
     "not_started": L_("Not before the appointment's start."),
     "transition": L_("This booking cannot change this way now."),
     "unknown_place": L_("This place is not one of the service's."),
-    "needs_time": L_("This request has no time yet: answer it in chat with /confirm."),
+    "needs_time": L_("Give this request a date and a time to confirm it."),
     "past": L_("This time is in the past."),
     "sent": L_("Sent."),
     "done": L_("Done."),
@@ -229,6 +237,7 @@ class Pages:
             now=now,
             services=services,
             places_for=lambda service_id: appointments.places_for(desk, service_id),
+            by_request=lambda service_id: appointments.by_request(desk, service_id),
             reasons=DECLINE_REASONS,
             notice=MESSAGES.get(request.query_params.get("notice", ""), ""),
             problem=MESSAGES.get(request.query_params.get("problem", ""), ""),
@@ -244,6 +253,14 @@ class Pages:
             return self.w.render(visit, "error.html", status=404, reason=MESSAGES["unknown"])
         reference = str(request.path_params["reference"])[:32]
         action = request.path_params["action"]
+        starts_at = None
+        try:
+            if _text(form, "date", 10) and _text(form, "time", 5):
+                starts_at = paris(
+                    parse_date(_text(form, "date", 10)), parse_time(_text(form, "time", 5))
+                )
+        except PlanError:
+            return self.w.see("/admin/appointments?problem=plan")
         try:
             status = await appointments.act(
                 desk,
@@ -253,15 +270,16 @@ class Pages:
                 visit.account.id,
                 self.w.clock(),
                 place_id=_text(form, "place", 64) or None,
+                starts_at=starts_at,
                 reason_code=_text(form, "reason", 32),
                 own_words=_text(form, "words", 500),
             )
         except BookingActionError as problem:
-            return self.w.see(f"/admin/appointments?problem={problem}#b-{reference}")
+            return self.w.see(f"/admin/appointments?problem={problem}")
         await inbox.audit_now(
             self.w.write_sessions, visit.account, f"booking.{action}", f"{reference} {status}"
         )
-        return self.w.see(f"/admin/appointments?notice=done#b-{reference}")
+        return self.w.see("/admin/appointments?notice=done")
 
     async def add_slots(self, request: Request, visit: Visit, form: FormData | None) -> Response:
         assert visit.account is not None
