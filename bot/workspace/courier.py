@@ -185,7 +185,7 @@ class Courier:
             last = await self.whatsapp.last_inbound(platform_id)
             if (
                 last is not None
-                and last > (utc(created_at) or now)
+                and last >= (utc(created_at) or now)
                 and now - last < WINDOW - WINDOW_MARGIN
             ):
                 await self._release(message_id, now)
