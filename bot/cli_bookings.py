@@ -57,7 +57,7 @@ def _now() -> dt.datetime:
 
 @click.group()
 def agents() -> None:
-    """People who run bookings from chat (the agent and admin roles)."""
+    """Who runs bookings from chat (agent, admin) and who signs in to the workspace (web)."""
 
 
 def _platform_id(channel: str, platform_id: str) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from babel import Locale, UnknownLocaleError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
@@ -30,6 +30,7 @@ from bot.workspace.render import staff_reply
 from bot.workspace.tables import (
     AccountLinkRow,
     AccountRow,
+    AuditRow,
     DigestMarkRow,
     TicketMessageRow,
     TicketWorkRow,
@@ -44,6 +45,8 @@ TEMPLATE_KIND = "ticket_reply"
 #: A crisis older than this when first seen (a restart after days) is not announced any more.
 CRISIS_FRESH = dt.timedelta(hours=24)
 DIGEST_EVERY = dt.timedelta(hours=4)
+AUDIT_KEPT = dt.timedelta(days=365)
+PRUNE_EVERY = dt.timedelta(hours=6)
 
 
 class Sender(Protocol):
@@ -85,6 +88,7 @@ class Courier:
         self.interval = interval
         self.whatsapp = WhatsAppStore(app.database.sessions, app.database.write_sessions)
         self._task: asyncio.Task[None] | None = None
+        self._pruned_at: dt.datetime | None = None
 
     # -- a reply -----------------------------------------------------------------------------
 
@@ -162,6 +166,14 @@ class Courier:
         await self._windows(now)
         await self._crisis_notices(now)
         await self._digest(now)
+        if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
+            await self._prune(now)
+
+    async def _prune(self, now: dt.datetime) -> None:
+        """The audit log is kept one year."""
+        async with self.app.database.write_sessions() as session, session.begin():
+            await session.execute(delete(AuditRow).where(AuditRow.at < now - AUDIT_KEPT))
+        self._pruned_at = now
 
     async def _windows(self, now: dt.datetime) -> None:
         async with self.app.database.sessions() as session:

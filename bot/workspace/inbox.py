@@ -19,7 +19,7 @@ from bot.storage import (
     UnansweredCount,
 )
 from bot.workspace.accounts import Account, utc
-from bot.workspace.courier import Courier, queue
+from bot.workspace.courier import AUDIT_KEPT, Courier, queue
 from bot.workspace.render import takeover_notice
 from bot.workspace.tables import (
     AccountRow,
@@ -37,7 +37,6 @@ KINDS = ("question", "person", "crisis", "booking")
 MAX_REPLY = 4000
 MAX_ENTRIES = 5
 MAX_LISTED = 200
-AUDIT_KEPT = dt.timedelta(days=365)
 FIGURES_DAYS = 30
 
 
