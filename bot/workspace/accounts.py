@@ -393,9 +393,15 @@ async def sign_in(
 
 async def secret_key(sessions: Sessions) -> str:
     """The cookie-signing key, made on first use and shared by every process."""
-    async with sessions() as session, session.begin():
-        row = await session.get(WorkspaceSecretRow, "session")
-        if row is None:
-            row = WorkspaceSecretRow(name="session", value=secrets.token_urlsafe(48))
-            session.add(row)
-        return row.value
+    for _attempt in range(3):
+        try:
+            async with sessions() as session, session.begin():
+                row = await session.get(WorkspaceSecretRow, "session")
+                if row is None:
+                    row = WorkspaceSecretRow(name="session", value=secrets.token_urlsafe(48))
+                    session.add(row)
+                return row.value
+        except IntegrityError:
+            # Another process made it at the same moment: read theirs.
+            continue
+    raise RuntimeError("no session key could be stored")

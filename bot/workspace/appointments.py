@@ -10,7 +10,7 @@ from bookings.catalogue import Mode
 from bookings.slots import SlotPlan
 from bookings.states import InvalidTransition
 from bookings.store import BookingDesk, Refused
-from bookings.views import AgentLine, SlotView, day_bounds, paris_day
+from bookings.views import AgentLine, BookingView, SlotView, day_bounds, paris_day
 from dialogs.i18n import N_, Catalogs
 
 UPCOMING_DAYS = 7
@@ -61,6 +61,15 @@ def by_request(desk: BookingDesk, service_id: str) -> bool:
     return service is not None and service.by_request
 
 
+def other_slots(agenda: Agenda, booking: BookingView) -> list[SlotView]:
+    """Where a slot booking may move: open slots of its service with a free seat."""
+    return [
+        slot
+        for slot in agenda.slots
+        if slot.service_id == booking.service_id and slot.free > 0 and slot.id != booking.slot_id
+    ]
+
+
 def places_for(desk: BookingDesk, service_id: str) -> tuple[str, ...]:
     service = desk.catalogue.get(service_id)
     if service is None or service.mode is Mode.SLOTS:
@@ -88,6 +97,7 @@ async def act(
     *,
     place_id: str | None = None,
     starts_at: dt.datetime | None = None,
+    slot_id: int | None = None,
     reason_code: str = "",
     own_words: str = "",
 ) -> str:
@@ -105,6 +115,13 @@ async def act(
             elif action == "decline":
                 reason = decline_reason(catalogs, booking.locale, reason_code, own_words)
                 done = await unit.decline(reference, by=by, now=now, reason=reason)
+            elif action == "move":
+                if slot_id is not None:
+                    done = await unit.move(reference, slot_id, by=by, now=now)
+                elif starts_at is not None:
+                    done = await unit.retime(reference, starts_at, by=by, now=now)
+                else:
+                    raise BookingActionError("needs_time")
             elif action in ("attended", "no-show"):
                 if not booking.is_past(now):
                     raise BookingActionError("not_started")

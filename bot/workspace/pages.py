@@ -168,7 +168,8 @@ class Pages:
         if detail is None:
             return self.w.render(visit, "error.html", status=404, reason=MESSAGES["unknown"])
         library = self.w.app.engine.services.library
-        entries = await library.entries(detail.line.locale)
+        # Titles in the agent's language: the person receives each card in their own.
+        entries = await library.entries(self.w.translator(visit).code)
         titles = {entry.slug: entry.title for entry in entries}
         attached = sorted({slug for m in detail.messages for slug in m.entries})
         notice = request.query_params.get("notice", "")
@@ -238,6 +239,7 @@ class Pages:
             services=services,
             places_for=lambda service_id: appointments.places_for(desk, service_id),
             by_request=lambda service_id: appointments.by_request(desk, service_id),
+            other_slots=lambda booking: appointments.other_slots(agenda, booking),
             reasons=DECLINE_REASONS,
             notice=MESSAGES.get(request.query_params.get("notice", ""), ""),
             problem=MESSAGES.get(request.query_params.get("problem", ""), ""),
@@ -271,6 +273,7 @@ class Pages:
                 self.w.clock(),
                 place_id=_text(form, "place", 64) or None,
                 starts_at=starts_at,
+                slot_id=int(_text(form, "slot", 12)) if _text(form, "slot", 12).isdigit() else None,
                 reason_code=_text(form, "reason", 32),
                 own_words=_text(form, "words", 500),
             )

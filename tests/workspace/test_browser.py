@@ -344,7 +344,14 @@ def test_confirming_a_booking_with_its_place_fills_the_calendar_location(
                         starts,
                         starts + dt.timedelta(minutes=45),
                         1,
-                    )
+                    ),
+                    SlotPlan(
+                        "mental-health",
+                        "centre-francoise-minkowska",
+                        starts + dt.timedelta(days=1),
+                        starts + dt.timedelta(days=1, minutes=45),
+                        1,
+                    ),
                 ],
                 by="test",
                 now=now,
@@ -379,4 +386,16 @@ def test_confirming_a_booking_with_its_place_fills_the_calendar_location(
     calendar = content.decode()
     location = next(line for line in calendar.splitlines() if line.startswith("LOCATION:"))
     assert "Primo Levi" in location.replace("\\", "")
+    # Moved to the other place's slot, from the same page.
+    page.goto(f"{live.url}/admin/appointments")
+    moving = page.locator(f"#u-{reference}, #d-{reference}")
+    moving.locator("form[action$='/move'] button").click()
+    page.wait_for_url("**notice=done**")
+
+    async def place() -> str | None:
+        async with desk.unit() as unit:
+            found = await unit.booking(reference)
+            return found.place_id if found else None
+
+    assert live.call(place()) == "centre-francoise-minkowska"
     page.context.close()
