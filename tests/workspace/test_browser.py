@@ -29,6 +29,9 @@ from tests.telegram.fake_api import FakeBotApi
 from tests.telegram.transcript import TelegramPerson, clean
 from tests.workspace.live import Live, free_port
 
+# The Telegram adapter calls `do_api_request` on purpose (see tests/telegram/conftest.py).
+pytestmark = pytest.mark.filterwarnings(r"ignore:Please use 'Bot\.\w+' instead of")
+
 PASSWORD = "a long enough passphrase"
 ADMIN = "admin@example.org"
 AGENT = "agent@example.org"
