@@ -104,18 +104,23 @@ async def _poll(settings: Settings) -> None:
     from bot.channels.base import OutboxRetrier
     from bot.channels.telegram import TelegramChannel
     from bot.jobs import job_runner
+    from bot.workspace.courier import Courier
 
     app = await build_app(settings)
     settle_for_serving()
     channel = TelegramChannel(app, webhook=False)
     retrier = OutboxRetrier(app.outbox, channel)
     runner = job_runner(app, [channel])
+    # Crisis notices and the digest reach agents' linked Telegram chats from here too.
+    courier = Courier(app, [channel])
     try:
         await channel.start()
         retrier.start()
         runner.start()
+        courier.start()
         await _until_stopped(channel.wait_closed())
     finally:
+        await courier.stop()
         await runner.stop()
         await retrier.stop()
         await channel.stop()
