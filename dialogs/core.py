@@ -100,7 +100,13 @@ async def show_help(ctx: Context) -> Sequence[Reply]:
             "a social worker can help you."
         ),
     ]
-    return [Text("\n\n".join(lines))]
+    # A person is one tap away from every journey's help (`dialogs/handover.py`).
+    person = option("person", f"🙋 {ctx.t('Talk to a person')}")
+    return [Options(text="\n\n".join(lines), rows=((person,),))]
+
+
+async def press_help(ctx: Context, value: str) -> Outcome | None:
+    return go("tp") if value == "person" else None
 
 
 # -- settings and privacy -----------------------------------------------------------------
@@ -198,7 +204,7 @@ HELP = Dialog(
     menu_label=N_("Help"),
     icon="ℹ️",
     order=950,
-    steps=(Step("help", show_help, no_buttons),),
+    steps=(Step("help", show_help, press_help),),
 )
 
 

@@ -236,3 +236,12 @@ async def test_forgetting_a_person_erases_their_threads(app: App) -> None:
     assert await inbox.ticket_detail(app.database.sessions, number) is None
     async with app.database.sessions() as session:
         assert await session.scalar(select(TicketMessageRow)) is None
+
+
+async def test_a_person_is_one_tap_away_from_the_help(app: App) -> None:
+    chat = Chat(app, "helped")
+    await chat.say("/start")
+    await chat.choose("lang:en")
+    await chat.say("/help")
+    prompt = await chat.press("Talk to a person")
+    assert "Write in a few words what you need" in prompt
