@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from babel import Locale, UnknownLocaleError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
@@ -329,11 +330,27 @@ class Courier:
                     link=link,
                 )
 
+            if not await self._claim_notice(number, now):
+                continue
             told = await self._tell_agents(notice)
-            async with self.app.database.write_sessions() as session, session.begin():
-                work = await work_of(session, number)
-                work.notified_at = now
             log.info("workspace.crisis_notice agents=%d", told)
+
+    async def _claim_notice(self, number: int, now: dt.datetime) -> bool:
+        """Of several processes, the one that marks the crisis first tells the agents."""
+        try:
+            async with self.app.database.write_sessions() as session, session.begin():
+                await work_of(session, number)
+                await session.flush()
+                claimed = await session.execute(
+                    update(TicketWorkRow)
+                    .where(TicketWorkRow.ticket_id == number, TicketWorkRow.notified_at.is_(None))
+                    .values(notified_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                return bool(getattr(claimed, "rowcount", 0))
+        except IntegrityError:
+            # Another process made the ticket's work row at the same moment: theirs to tell.
+            return False
 
     async def _digest(self, now: dt.datetime) -> None:
         async with self.app.database.sessions() as session:
