@@ -63,6 +63,7 @@ async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path
     from bot.app import build_app
     from bot.channels.console import ConsoleChannel, ConsoleSender
     from bot.jobs import job_runner
+    from bot.workspace.courier import ConsoleMailbox
 
     app = await build_app(settings)
     if lang is not None and lang not in app.catalogs:
@@ -75,9 +76,13 @@ async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path
     # Reminders and news about appointments, printed between the person's messages.
     runner = job_runner(app, [ConsoleSender(console)])
     runner.start()
+    # Agents' replies from the workspace, likewise.
+    mailbox = ConsoleMailbox(app, console)
+    mailbox.start()
     try:
         await console.run(sys.stdin, lang=lang)
     finally:
+        await mailbox.stop()
         await runner.stop()
         await app.close()
 
@@ -137,7 +142,7 @@ async def _until_stopped(closed: Coroutine[Any, Any, None]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
-    """Serve the platforms' webhooks (Telegram, WhatsApp) and /healthz."""
+    """Serve the platforms' webhooks (Telegram, WhatsApp), /healthz and the agents' workspace."""
     settings = _settings()
     _logging(settings)
     import uvicorn
@@ -150,6 +155,9 @@ def serve(host: str, port: int) -> None:
         app = await build_app(settings)
         settle_for_serving()
         web = build_web_app(app, build_channels(app, webhook=True))
+        click.echo(f"Agents' workspace: http://{host}:{port}/admin/")
+        if settings.public_url:
+            click.echo(f"  (public: {settings.public_url}/admin/)")
         # No access log: query strings carry tokens (webhook verification).
         config = uvicorn.Config(
             web,
@@ -196,6 +204,10 @@ def _add_groups() -> None:
 
     kb.add_command(search_command, "search")
     kb.add_command(eval_command, "eval")
+    from bot.workspace.cli import agents_link, agents_reset
+
+    agents.add_command(agents_reset)
+    agents.add_command(agents_link)
     for group in (kb, agents, slots):
         cli.add_command(group)
 

@@ -1,4 +1,5 @@
-"""`passerelle serve`: one ASGI app for every webhook, plus /healthz."""
+"""`passerelle serve`: one ASGI app for every webhook, /healthz, and the agents' workspace
+under /admin."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from starlette.routing import BaseRoute, Route
 from bot.app import App
 from bot.channels.base import Channel
 from bot.channels.registry import running
+from bot.workspace.courier import Courier
+from bot.workspace.web import build_workspace
 
 log = logging.getLogger("passerelle.web")
 
@@ -25,11 +28,13 @@ def build_web_app(app: App, channels: Sequence[Channel]) -> Starlette:
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     for channel in channels:
         routes.extend(channel.routes())
+    courier = Courier(app, channels)
+    routes.extend(build_workspace(app, courier))
 
     @contextlib.asynccontextmanager
     async def lifespan(_web: Starlette) -> AsyncIterator[None]:
         try:
-            async with running(app, channels):
+            async with running(app, channels, courier=courier):
                 log.info("web.started channels=%d", len(channels))
                 yield
         finally:

@@ -2,9 +2,10 @@
 
 - Journeys: one module per main-menu item (its `Dialog` has the `menu_label`): `rights`,
   `french`, `documents`, `appointments` (and `my_appointments`), `ask`, `core` (language,
-  menu, settings, help), plus `reading`, `near` and the agents' `agents`. A step lists its
+  menu, settings, help), `handover` (talk to a person, `/myquestions`, a conversation an
+  agent took over), plus `reading`, `near` and the agents' `agents`. A step lists its
   buttons and what each does; a journey opens another through the registry (`Opens`).
-- Framework: `framework` (steps, buttons, the registry), `engine` (the way of one
+- Framework: `framework` (steps, buttons, the registry, the emergency words), `engine` (the way of one
   message), `booking_words` (how a booking reads, shared with the jobs and the agents).
 - Ground: `replies`, `state`, `incoming`, `i18n`, `ports` (what the runtime provides:
   conversations, the knowledge base, search, bookings), `codec`.

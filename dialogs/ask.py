@@ -6,11 +6,10 @@ language opens the emergency numbers at once.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 
 from dialogs.framework import (
+    EMERGENCY_ENTRY,
     Context,
     Dialog,
     Home,
@@ -19,6 +18,7 @@ from dialogs.framework import (
     Step,
     StepName,
     carrying,
+    emergency_words,
     go,
     on,
     stay,
@@ -27,9 +27,6 @@ from dialogs.framework import (
 from dialogs.i18n import N_
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import StepData
-from knowledge import locales
-
-EMERGENCY_ENTRY = "emergency-numbers"
 
 
 class At(StepName):
@@ -42,20 +39,6 @@ class At(StepName):
 MAX_RESULTS = 3
 MAX_QUESTION_CHARS = 1000
 
-#: Typed alone, these open the emergency numbers: numbers, and "help" in every language
-#: (each locale's `emergency_words` in knowledge/locales/).
-EMERGENCY_WORDS = locales.emergency_words()
-_PUNCTUATION = re.compile(r"[\s!?.,;:¡¿!؟،。！？]+")
-
-
-def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _PUNCTUATION.sub(" ", text).strip()
-
-
-def is_emergency(text: str) -> bool:
-    return _plain(text) in EMERGENCY_WORDS
-
 
 class Question(StepData):
     namespace: str = "ask"
@@ -63,12 +46,6 @@ class Question(StepData):
     text: str = ""
     #: What the search found for it, best first.
     found: list[str] = []
-
-
-async def emergency_words(ctx: Context, text: str) -> Outcome | None:
-    if is_emergency(text):
-        return await ctx.open(Opens.ENTRY, EMERGENCY_ENTRY)
-    return None
 
 
 async def search_question(ctx: Context, text: str) -> Outcome:

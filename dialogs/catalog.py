@@ -8,6 +8,8 @@ from dialogs.appointments import APPOINTMENTS
 from dialogs.documents import DOCUMENTS
 from dialogs.framework import Registry
 from dialogs.french import FRENCH
+from dialogs.handover import COMMANDS as HANDOVER_COMMANDS
+from dialogs.handover import PERSON, QUESTIONS, while_taken_over
 from dialogs.my_appointments import MY_APPOINTMENTS
 from dialogs.near import NEAR, location_anywhere
 from dialogs.reading import READING, open_from_link
@@ -23,6 +25,11 @@ def build_registry() -> Registry:
     registry.add(MY_APPOINTMENTS)
     registry.add(AGENTS)
     registry.commands.update(COMMANDS)
+    # The agents' inbox, the person's side: talk to a person, answers, a taken-over chat.
+    registry.add(PERSON)
+    registry.add(QUESTIONS)
+    registry.commands.update(HANDOVER_COMMANDS)
+    registry.text_first.append(while_taken_over)
     # Deep links: `/start e-<slug>` opens an entry in the reader's own language.
     registry.on_start("e", open_from_link)
     registry.text_fallbacks.append(ask.fallback)

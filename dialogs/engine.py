@@ -230,6 +230,10 @@ class Engine:
     async def _said(self, ctx: Context, text: str) -> list[Reply]:
         if _is_menu_word(text, ctx.t("menu")):
             return await self.menu(ctx)
+        for first in self.registry.text_first:
+            taken = await first(ctx, text)
+            if taken is not None:
+                return await self._apply(ctx, taken)
         found = self.registry.step(ctx.state.step)
         if found is not None and found[1].on_text is not None:
             if not found[1].allows(ctx):
