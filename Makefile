@@ -42,6 +42,14 @@ translations: $(VENV)/.installed-dev
 			$(BIN)/pybabel init -l $$locale -D messages -i translations/messages.pot -d translations; \
 		fi; \
 	done
+	# The agents' workspace has its own catalogs (French and English): bot/workspace/babel.cfg.
+	$(BIN)/pybabel extract -F bot/workspace/babel.cfg --no-default-keywords -k L_ -k _ \
+		--no-location --sort-output --project=Passerelle-workspace \
+		-o bot/workspace/translations/messages.pot .
+	@for locale in $$(cat bot/workspace/translations/LINGUAS); do \
+		$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -l $$locale -D messages \
+			-i bot/workspace/translations/messages.pot -d bot/workspace/translations; \
+	done
 
 bench: $(VENV)/.installed-dev
 	for script in benchmarks/*.py; do $(BIN)/python $$script; done

@@ -15,6 +15,7 @@ from bot.db import Database, open_database
 from bot.metrics import MeasuredEngine
 from bot.settings import Settings
 from bot.storage import Outbox, SqlConversationStore
+from bot.workspace.threads import SqlTicketThreads
 from dialogs.catalog import build_registry
 from dialogs.engine import Engine, utcnow
 from dialogs.i18n import Catalogs
@@ -56,7 +57,12 @@ async def build_services(database: Database) -> Services:
     search = await LiveSearch.start(library)
     # The holiday tables take ~0.3 s to load: at start, not in the first "open now" answer.
     is_public_holiday(utcnow().date())
-    return Services(library=library, search=search, orientation=load_rules())
+    return Services(
+        library=library,
+        search=search,
+        orientation=load_rules(),
+        tickets=SqlTicketThreads(),
+    )
 
 
 async def build_bookings(

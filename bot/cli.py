@@ -68,6 +68,7 @@ async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path
     from bot.app import build_app
     from bot.channels.console import ConsoleChannel, ConsoleSender
     from bot.jobs import job_runner
+    from bot.workspace.courier import ConsoleMailbox
 
     app = await build_app(settings)
     if lang is not None and lang not in app.catalogs:
@@ -80,9 +81,13 @@ async def _chat(settings: Settings, user: str, lang: str | None, downloads: Path
     # Reminders and news about appointments, printed between the person's messages.
     runner = job_runner(app, [ConsoleSender(console)])
     runner.start()
+    # Agents' replies from the workspace, likewise.
+    mailbox = ConsoleMailbox(app, console)
+    mailbox.start()
     try:
         await console.run(sys.stdin, lang=lang)
     finally:
+        await mailbox.stop()
         await runner.stop()
         await app.close()
 
@@ -146,7 +151,7 @@ REQUESTS_GRACE = 20
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
-    """Serve the platforms' webhooks (Telegram, WhatsApp), /healthz, /readyz and /metrics.
+    """Serve the webhooks (Telegram, WhatsApp), the agents' workspace, /healthz, /readyz, /metrics.
 
     One process (several workers: not yet). SIGTERM or Ctrl-C stops it cleanly: no new
     connection, the requests being answered are finished, then the channels finish what
@@ -183,6 +188,9 @@ def serve(host: str, port: int) -> None:
         app = await build_app(settings)
         settle_for_serving()
         web = build_web_app(app, build_channels(app, webhook=True))
+        click.echo(f"Agents' workspace: http://{host}:{port}/admin/")
+        if settings.public_url:
+            click.echo(f"  (public: {settings.public_url}/admin/)")
         # No access log: query strings carry tokens (webhook verification).
         config = uvicorn.Config(
             web,
@@ -233,6 +241,10 @@ def _add_groups() -> None:
 
     kb.add_command(search_command, "search")
     kb.add_command(eval_command, "eval")
+    from bot.workspace.cli import agents_link, agents_reset
+
+    agents.add_command(agents_reset)
+    agents.add_command(agents_link)
     for group in (kb, agents, slots):
         cli.add_command(group)
 

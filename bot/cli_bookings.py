@@ -31,6 +31,8 @@ from bot.storage import PersonRow
 from dialogs.state import Role
 
 CHANNELS = channel_names()
+#: `--channel web`: an account of the agents' workspace (`bot/workspace/cli.py`).
+WEB = "web"
 CSV_HELP = """\b
 Columns (a header row first, in any order):
   service,place,date,start,end,capacity   required
@@ -60,7 +62,7 @@ def _now() -> dt.datetime:
 
 @click.group()
 def agents() -> None:
-    """People who run bookings from chat (the agent and admin roles)."""
+    """Who runs bookings from chat (agent, admin) and who signs in to the workspace (web)."""
 
 
 def _platform_id(channel: str, platform_id: str) -> str:
@@ -94,14 +96,26 @@ async def _set_role(settings: Settings, channel: str, platform_id: str, role: Ro
 
 
 @agents.command("add")
-@click.option("--channel", type=click.Choice(CHANNELS), required=True)
-@click.option("--id", "platform_id", required=True, help="The person's id on that channel.")
+@click.option("--channel", type=click.Choice([*CHANNELS, WEB]), required=True)
 @click.option(
-    "--role", type=click.Choice([Role.AGENT.value, Role.ADMIN.value]), default=Role.AGENT.value
+    "--id", "platform_id", required=True, help="The person's id on that channel (web: email)."
+)
+@click.option(
+    "--role",
+    type=click.Choice([Role.AGENT.value, "editor", Role.ADMIN.value]),
+    default=Role.AGENT.value,
 )
 def agents_add(channel: str, platform_id: str, role: str) -> None:
-    """Let a person run bookings from chat (/today, /confirm...)."""
+    """Let a person run bookings from chat (/today, /confirm...), or give them a workspace
+    account (--channel web: prints a one-time sign-in link)."""
     settings = _settings()
+    if channel == WEB:
+        from bot.workspace.cli import add_web
+
+        add_web(settings, platform_id, role)
+        return
+    if role == "editor":
+        raise click.BadParameter("editor is a workspace role (--channel web)", param_hint="--role")
     platform_id = _platform_id(channel, platform_id)
     created = asyncio.run(_set_role(settings, channel, platform_id, Role(role)))
     note = " (they have not written to Passerelle yet)" if created else ""
@@ -109,11 +123,16 @@ def agents_add(channel: str, platform_id: str, role: str) -> None:
 
 
 @agents.command("remove")
-@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--channel", type=click.Choice([*CHANNELS, WEB]), required=True)
 @click.option("--id", "platform_id", required=True)
 def agents_remove(channel: str, platform_id: str) -> None:
-    """Take the agent or admin role back."""
+    """Take the agent or admin role back (web: remove the workspace account)."""
     settings = _settings()
+    if channel == WEB:
+        from bot.workspace.cli import remove_web
+
+        remove_web(settings, platform_id)
+        return
     platform_id = _platform_id(channel, platform_id)
     asyncio.run(_set_role(settings, channel, platform_id, Role.PERSON))
     click.echo(f"{channel} {platform_id} is now {Role.PERSON.value}")
@@ -137,7 +156,11 @@ def agents_list() -> None:
         finally:
             await database.close()
 
+    from bot.workspace.cli import list_web
+
     found = asyncio.run(listed())
+    for account in list_web(settings):
+        found.append((WEB, account.email, account.role.value))
     for channel, platform_id, role in found:
         click.echo(f"{channel}\t{platform_id}\t{role}")
     if not found:

@@ -1,5 +1,5 @@
-"""`passerelle serve`: one ASGI app for every webhook, plus /healthz, /readyz and /metrics
-(the last two in `bot.operations`)."""
+"""`passerelle serve`: one ASGI app for every webhook, the agents' workspace under /admin,
+/healthz, /readyz and /metrics (the last two in `bot.operations`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from bot.app import App
 from bot.channels.base import Channel
 from bot.channels.registry import running
 from bot.operations import metrics_endpoint, readyz_endpoint
+from bot.workspace.courier import Courier
+from bot.workspace.web import build_workspace
 
 log = logging.getLogger("passerelle.web")
 
@@ -32,11 +34,13 @@ def build_web_app(app: App, channels: Sequence[Channel]) -> Starlette:
     ]
     for channel in channels:
         routes.extend(channel.routes())
+    courier = Courier(app, channels)
+    routes.extend(build_workspace(app, courier))
 
     @contextlib.asynccontextmanager
     async def lifespan(_web: Starlette) -> AsyncIterator[None]:
         try:
-            async with running(app, channels):
+            async with running(app, channels, courier=courier):
                 log.info("web.started channels=%d", len(channels))
                 yield
         finally:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dialogs.crisis import is_emergency
 from dialogs.framework import (
+    EMERGENCY_ENTRY,
     Context,
     Dialog,
     Home,
@@ -19,6 +19,7 @@ from dialogs.framework import (
     Step,
     StepName,
     carrying,
+    emergency_words,
     go,
     on,
     stay,
@@ -28,8 +29,6 @@ from dialogs.i18n import N_
 from dialogs.replies import Option, Options, Reply, Text
 from dialogs.state import StepData
 from knowledge.normalize import fold
-
-EMERGENCY_ENTRY = "emergency-numbers"
 
 
 class At(StepName):
@@ -49,12 +48,6 @@ class Question(StepData):
     text: str = ""
     #: What the search found for it, best first.
     found: list[str] = []
-
-
-async def emergency_words(ctx: Context, text: str) -> Outcome | None:
-    if is_emergency(text):
-        return await ctx.open(Opens.ENTRY, EMERGENCY_ENTRY)
-    return None
 
 
 #: "Change the time of my appointment", as people type it (folded, French and English):

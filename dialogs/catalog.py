@@ -10,6 +10,8 @@ from dialogs.crisis import CRISIS
 from dialogs.documents import DOCUMENTS
 from dialogs.framework import Registry
 from dialogs.french import FRENCH
+from dialogs.handover import COMMANDS as HANDOVER_COMMANDS
+from dialogs.handover import PERSON, QUESTIONS, while_taken_over
 from dialogs.my_appointments import MY_APPOINTMENTS
 from dialogs.near import NEAR, location_anywhere
 from dialogs.reading import READING, open_from_link
@@ -27,6 +29,11 @@ def build_registry() -> Registry:
     registry.add(CRISIS)
     registry.add(ASYLUM)
     registry.commands.update(COMMANDS)
+    # The agents' inbox, the person's side: talk to a person, answers, a taken-over chat.
+    registry.add(PERSON)
+    registry.add(QUESTIONS)
+    registry.commands.update(HANDOVER_COMMANDS)
+    registry.text_first.append(while_taken_over)
     # Deep links: `/start e-<slug>` opens an entry in the reader's own language.
     registry.on_start("e", open_from_link)
     registry.text_fallbacks.append(ask.fallback)

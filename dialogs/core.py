@@ -8,6 +8,7 @@ from dialogs.framework import (
     Context,
     Dialog,
     Home,
+    Opens,
     Outcome,
     Step,
     StepName,
@@ -111,7 +112,16 @@ async def show_help(ctx: Context) -> Sequence[Reply]:
             "a social worker can help you."
         ),
     ]
-    return [Text("\n\n".join(lines))]
+    # A person is one tap away from every journey's help (`dialogs/handover.py`).
+    person = TALK.option(f"🙋 {ctx.t('Talk to a person')}")
+    return [Options(text="\n\n".join(lines), rows=((person,),))]
+
+
+async def talk_to_person(ctx: Context, _value: str) -> Outcome:
+    return await ctx.open(Opens.PERSON, "")
+
+
+TALK = on("person", talk_to_person)
 
 
 # -- settings and privacy -----------------------------------------------------------------
@@ -206,7 +216,7 @@ HELP = Dialog(
     menu_label=N_("Help"),
     icon="ℹ️",
     order=950,
-    steps=(Step(Home.HELP, show_help, buttons=()),),
+    steps=(Step(Home.HELP, show_help, buttons=(TALK,)),),
 )
 
 

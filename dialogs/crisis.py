@@ -19,8 +19,6 @@ The engine runs the check on every message, so this module is on the framework's
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,12 +36,12 @@ from dialogs.framework import (
     StepName,
     carrying,
     go,
+    is_emergency,
     on,
 )
 from dialogs.incoming import Payload, Pressed
 from dialogs.replies import Card, Option, Options, Reply, Text
 from dialogs.state import StepData
-from knowledge import locales
 from knowledge.danger import DangerCheck, Kind, Level, bundled_detector
 from knowledge.normalize import fold
 
@@ -55,7 +53,6 @@ __all__ = [
     "check_text",
     "first_contact",
     "forget_text",
-    "is_emergency",
 ]
 
 log = logging.getLogger("passerelle.crisis")
@@ -69,20 +66,6 @@ class At(StepName):
 CRISIS_PRIORITY = 100
 MAX_KEPT_CHARS = 2000
 SOS = "🆘"
-
-#: Typed alone, these open the emergency numbers: numbers, and "help" in every language
-#: (each locale's `emergency_words` in knowledge/locales/).
-EMERGENCY_WORDS = locales.emergency_words()
-_PUNCTUATION = re.compile(r"[\s!?.,;:¡¿!؟،。！？]+")
-
-
-def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _PUNCTUATION.sub(" ", text).strip()
-
-
-def is_emergency(text: str) -> bool:
-    return _plain(text) in EMERGENCY_WORDS
 
 
 class Crisis(StepData):

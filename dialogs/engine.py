@@ -244,6 +244,10 @@ class Engine:
     async def _said_to_step(self, ctx: Context, text: str) -> list[Reply]:
         if _is_menu_word(text, ctx.t("menu")):
             return await self.menu(ctx)
+        for first in self.registry.text_first:
+            taken = await first(ctx, text)
+            if taken is not None:
+                return await self._apply(ctx, taken)
         found = self.registry.step(ctx.state.step)
         step = found[1] if found is not None else None
         # A sentence on a screen that waits for a postcode or a name is a question.

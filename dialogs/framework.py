@@ -6,6 +6,8 @@ A step never sends anything: it returns replies and says where to go next.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -23,11 +25,13 @@ from dialogs.state import (
     load_data,
     store_data,
 )
+from knowledge import locales
 
 if TYPE_CHECKING:
     from dialogs.ports import Conversations, Services
 
 __all__ = [
+    "EMERGENCY_ENTRY",
     "NAV_BACK",
     "NAV_MENU",
     "SEP",
@@ -44,8 +48,10 @@ __all__ = [
     "ask",
     "carrying",
     "column",
+    "emergency_words",
     "go",
     "go_back",
+    "is_emergency",
     "on",
     "option",
     "qualify",
@@ -79,6 +85,8 @@ class Opens(StrEnum):
     SITUATION = "situation"
     #: The person's own appointments (argument unused: "").
     MY_APPOINTMENTS = "my_appointments"
+    #: Talk to a person: the prompt for a question to the agents (no argument).
+    PERSON = "person"
 
 
 @dataclass
@@ -288,6 +296,9 @@ class Registry:
         self.start_payloads: dict[str, StartFn] = {}
         #: Handlers tried, in order, for free text that no step expects.
         self.text_fallbacks: list[FallbackTextFn] = []
+        #: Handlers tried, in order, for free text before the current step sees it (an
+        #: agent who took the conversation over reads it instead of the search).
+        self.text_first: list[FallbackTextFn] = []
         self.location_fallback: LocationFn | None = None
         #: Extra slash commands by name; each checks who may use it.
         self.commands: dict[str, CommandFn] = {}
@@ -338,6 +349,33 @@ class Registry:
 
     def on_start(self, prefix: str, handler: StartFn) -> None:
         self.start_payloads[prefix] = handler
+
+
+# -- the emergency words -------------------------------------------------------------------
+
+EMERGENCY_ENTRY = "emergency-numbers"
+
+#: Typed alone, these open the emergency numbers: numbers, and "help" in every language
+#: (each locale's `emergency_words` in knowledge/locales/). Here, not in a journey, because
+#: every step that reads free text (a question, a message to the agents) checks them first.
+EMERGENCY_WORDS = locales.emergency_words()
+_PUNCTUATION = re.compile(r"[\s!?.,;:¡¿!؟،。！？]+")
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _PUNCTUATION.sub(" ", text).strip()
+
+
+def is_emergency(text: str) -> bool:
+    return _plain(text) in EMERGENCY_WORDS
+
+
+async def emergency_words(ctx: Context, text: str) -> Outcome | None:
+    """The emergency numbers' entry when `text` is an emergency word, else None."""
+    if is_emergency(text):
+        return await ctx.open(Opens.ENTRY, EMERGENCY_ENTRY)
+    return None
 
 
 def option(value: str, label: str, description: str | None = None) -> Option:

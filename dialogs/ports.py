@@ -225,6 +225,34 @@ class Conversations(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class QuestionSummary:
+    """One of a person's questions to the staff, as `/myquestions` lists it."""
+
+    number: int
+    question: str
+    #: "open" (waiting for an agent), "answered" (waiting for the person) or "closed"
+    status: str
+    #: The staff's latest answer, if any.
+    last_answer: str | None = None
+
+
+class TicketThreads(Protocol):
+    """The person's side of the agents' inbox (implemented in `bot.workspace.threads`)."""
+
+    async def add_from_person(
+        self, conversations: Conversations, person: Person, number: int, text: str
+    ) -> bool:
+        """Add the person's words to their own open ticket; False when it is not theirs or closed."""
+        ...
+
+    async def questions_of(
+        self, conversations: Conversations, person: Person
+    ) -> Sequence[QuestionSummary]:
+        """The person's questions not closed, newest first."""
+        ...
+
+
 class ConversationStore(Protocol):
     def unit(self) -> AbstractAsyncContextManager[Conversations]: ...
 
@@ -270,3 +298,5 @@ class Services:
     library: Library
     search: Searcher = field(default_factory=NoSearch)
     orientation: OrientationRules | None = None
+    #: The person's side of the agents' inbox (None when the runtime has none).
+    tickets: TicketThreads | None = None

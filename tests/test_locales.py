@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from dialogs.crisis import is_emergency
+from dialogs.framework import is_emergency
 from dialogs.i18n import Catalogs
 from knowledge.locales import (
     DATA_DIR,

@@ -7,8 +7,9 @@ Its package is imported only when it is configured, so a process that runs none 
 never loads a platform library. Its tables, if it has any, are in `bot/storage/`.
 
 `running` is the one lifecycle of started channels, for `passerelle run` and
-`passerelle serve` alike: start them, their outbox retriers and the job runner; stop
-them in the reverse order, sending what is being sent.
+`passerelle serve` alike: start them, their outbox retriers, the job runner and the
+workspace's courier (agents' replies, crisis notices, the digest); stop them in the
+reverse order, sending what is being sent.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.app import App
 from bot.channels.base import Channel, OutboxRetrier
 from bot.jobs import job_runner
 from bot.settings import Settings
+from bot.workspace.courier import Courier
 
 __all__ = [
     "CONSOLE",
@@ -131,19 +133,25 @@ async def until_closed(channels: Sequence[Channel]) -> None:
 
 
 @asynccontextmanager
-async def running(app: App, channels: Sequence[Channel]) -> AsyncIterator[None]:
-    """Channels started with their outbox retriers and the job runner, stopped on exit."""
+async def running(
+    app: App, channels: Sequence[Channel], *, courier: Courier | None = None
+) -> AsyncIterator[None]:
+    """Channels started with their outbox retriers, the job runner and the workspace's
+    courier (`courier`: the one the web server's workspace pages use), stopped on exit."""
     retriers = [OutboxRetrier(app.outbox, channel) for channel in channels]
     runner = job_runner(app, list(channels))
+    courier = courier or Courier(app, channels)
     try:
         for channel in channels:
             await channel.start()
         for retrier in retriers:
             retrier.start()
         runner.start()
+        courier.start()
         log.info("channels.started count=%d", len(channels))
         yield
     finally:
+        await courier.stop()
         await runner.stop()
         for retrier in retriers:
             await retrier.stop()

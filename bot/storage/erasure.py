@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookings.store import forget_person as forget_bookings
 from bot.storage.tables import OutboxRow, PersonRow, TicketRow, utcnow
 from bot.storage.whatsapp import forget_whatsapp
+from bot.workspace.tables import PendingKeywordRow, TicketMessageRow, TicketWorkRow
 
 __all__ = ["ERASERS", "Eraser", "erase_person"]
 
@@ -22,6 +23,19 @@ Eraser = Callable[[AsyncSession, int], Awaitable[None]]
 
 async def _forget_outbox(session: AsyncSession, person_id: int) -> None:
     await session.execute(delete(OutboxRow).where(OutboxRow.person_id == person_id))
+
+
+async def _forget_ticket_threads(session: AsyncSession, person_id: int) -> None:
+    """The workspace's threads of a person's tickets (said here, not left to the cascade);
+    before the tickets themselves, which they point to."""
+    theirs = select(TicketRow.id).where(TicketRow.person_id == person_id).scalar_subquery()
+    await session.execute(delete(TicketMessageRow).where(TicketMessageRow.ticket_id.in_(theirs)))
+    await session.execute(delete(TicketWorkRow).where(TicketWorkRow.ticket_id.in_(theirs)))
+    await session.execute(
+        update(PendingKeywordRow)
+        .where(PendingKeywordRow.ticket_id.in_(theirs))
+        .values(ticket_id=None)
+    )
 
 
 async def _forget_tickets(session: AsyncSession, person_id: int) -> None:
@@ -44,6 +58,7 @@ async def _forget_bookings(session: AsyncSession, person_id: int) -> None:
 #: In order; each runs in the unit's transaction (a failure erases nothing).
 ERASERS: tuple[Eraser, ...] = (
     _forget_outbox,
+    _forget_ticket_threads,
     _forget_tickets,
     _forget_conversation,
     _forget_bookings,

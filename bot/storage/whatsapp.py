@@ -17,15 +17,24 @@ from bot.storage.tables import PersonRow, utcnow
 from sqlbase import Base
 
 __all__ = [
+    "WINDOW",
+    "WINDOW_MARGIN",
     "WhatsAppAlias",
     "WhatsAppContact",
     "WhatsAppInbound",
     "WhatsAppNotification",
     "WhatsAppPages",
     "forget_whatsapp",
+    "last_inbound",
 ]
 
 CHANNEL = "whatsapp"
+
+#: Free-form messages may reach a person only this long after their last message.
+WINDOW = dt.timedelta(hours=24)
+
+#: Near the end of the window a notification goes out as a template, not free-form.
+WINDOW_MARGIN = dt.timedelta(minutes=2)
 
 
 class WhatsAppContact(Base):
@@ -87,6 +96,17 @@ class WhatsAppNotification(Base):
     locale: Mapped[str] = mapped_column(String(16))
     params: Mapped[str] = mapped_column(SqlText)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+async def last_inbound(session: AsyncSession, platform_id: str) -> dt.datetime | None:
+    """When the person last wrote (UTC), for the window: the channel and the workspace's
+    courier both ask, the courier without importing the platform's channel."""
+    row = await session.get(WhatsAppContact, platform_id)
+    if row is None or row.last_inbound_at is None:
+        return None
+    last = row.last_inbound_at
+    # SQLite gives back naive datetimes; everything stored here is UTC.
+    return last if last.tzinfo is not None else last.replace(tzinfo=dt.UTC)
 
 
 async def forget_whatsapp(session: AsyncSession, person_id: int) -> None:

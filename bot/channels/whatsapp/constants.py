@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+# The window is kept with the table that records it (the workspace's courier reads it too).
+from bot.storage.whatsapp import WINDOW, WINDOW_MARGIN
+
 __all__ = [
     "CHANNEL",
     "DOCUMENT_TYPES",
@@ -74,14 +77,6 @@ MAX_ROW_ID = 200
 
 
 MAX_TEMPLATE_PARAM = 1024
-
-
-#: Free-form messages may reach a person only this long after their last message.
-WINDOW = dt.timedelta(hours=24)
-
-
-#: Near the end of the window a notification goes out as a template, not free-form.
-WINDOW_MARGIN = dt.timedelta(minutes=2)
 
 
 OUTSIDE_WINDOW = 131047
