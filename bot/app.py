@@ -95,7 +95,7 @@ async def build_app(
         log.warning("settings.default_locale.unknown")
     services = await build_services(database)
     bookings = await build_bookings(database, services.library, settings.booking_retention_days)
-    units = SqlConversationStore(database, bookings=bookings)
+    units = SqlConversationStore(database, bookings=bookings, lease=settings.delivery_lease)
     engine = Engine(
         store=units,
         registry=build_registry(),

@@ -133,7 +133,14 @@ async def until_closed(channels: Sequence[Channel]) -> None:
 @asynccontextmanager
 async def running(app: App, channels: Sequence[Channel]) -> AsyncIterator[None]:
     """Channels started with their outbox retriers and the job runner, stopped on exit."""
-    retriers = [OutboxRetrier(app.outbox, channel) for channel in channels]
+    retriers = [
+        OutboxRetrier(
+            app.outbox,
+            channel,
+            processed_window=app.settings.processed_window(channel.name),
+        )
+        for channel in channels
+    ]
     runner = job_runner(app, list(channels))
     try:
         for channel in channels:
@@ -149,3 +156,8 @@ async def running(app: App, channels: Sequence[Channel]) -> AsyncIterator[None]:
             await retrier.stop()
         for channel in channels:
             await channel.stop()
+        try:
+            # What was claimed and not sent goes back at once, not after a lease.
+            await app.outbox.release()
+        except Exception as error:
+            log.error("outbox.release_failed error=%s", type(error).__name__)
