@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         description="the largest webhook body accepted, in bytes (1024 to 16777216)",
     )
 
+    # Health: `passerelle run` touches this file every few seconds while its channels
+    # work (polling up); `passerelle health` fails when it is older than 15 seconds.
+    health_file: Path | None = Field(default=None, description="a file path")
+
     # Delivery
     delivery_lease_seconds: float = Field(
         default=30.0,

@@ -28,6 +28,11 @@ class DeliveryError(Exception):
 
 
 class Channel(Protocol):
+    """A platform adapter. It may also offer `send_claimed(platform_id, [(outbox id,
+    reply)]) -> int`: the retrier then hands it the replies it claimed, to send as the
+    live path does (grouped, marked sent one message at a time); else it uses `deliver`
+    one reply at a time."""
+
     name: str
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -87,6 +92,12 @@ class OutboxRetrier:
         self, platform_id: str, replies: Sequence[tuple[int, Reply]], now: dt.datetime
     ) -> int:
         """One person's replies, in order; the rest wait again after a passing failure."""
+        send_claimed = getattr(self.channel, "send_claimed", None)
+        if send_claimed is not None:
+            # The channel sends them as its live path does: grouped, each marked sent
+            # before the next, passing failures held, refusals given back.
+            sent: int = await send_claimed(platform_id, replies)
+            return sent
         sent = 0
         for index, (outbox_id, reply) in enumerate(replies):
             try:

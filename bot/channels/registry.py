@@ -14,6 +14,7 @@ them in the reverse order, sending what is being sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -130,6 +131,32 @@ async def until_closed(channels: Sequence[Channel]) -> None:
         finished.result()
 
 
+def healthy(channels: Sequence[Channel]) -> bool:
+    """Whether every channel works (a channel without the notion is taken as healthy)."""
+    return all(getattr(channel, "healthy", True) for channel in channels)
+
+
+async def _keep_health_file(app: App, channels: Sequence[Channel]) -> None:
+    """Touch `PASSERELLE_HEALTH_FILE` every few seconds while every channel is healthy:
+    `passerelle health` (a container's health check) reads its age."""
+    path = app.settings.health_file
+    if path is None:
+        return
+    while True:
+        if healthy(channels):
+            try:
+                path.touch()
+            except OSError as error:
+                log.error("health.file_failed error=%s", type(error).__name__)
+        else:
+            log.warning("health.unhealthy")
+        await asyncio.sleep(HEALTH_EVERY)
+
+
+#: Seconds between touches of the health file; `passerelle health` allows three.
+HEALTH_EVERY = 5.0
+
+
 @asynccontextmanager
 async def running(app: App, channels: Sequence[Channel]) -> AsyncIterator[None]:
     """Channels started with their outbox retriers and the job runner, stopped on exit."""
@@ -148,8 +175,14 @@ async def running(app: App, channels: Sequence[Channel]) -> AsyncIterator[None]:
         for retrier in retriers:
             retrier.start()
         runner.start()
+        health = asyncio.create_task(_keep_health_file(app, channels))
         log.info("channels.started count=%d", len(channels))
-        yield
+        try:
+            yield
+        finally:
+            health.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await health
     finally:
         await runner.stop()
         for retrier in retriers:

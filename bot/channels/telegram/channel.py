@@ -231,6 +231,16 @@ class _Redelivery:
     done: asyncio.Future[None] = field(repr=False)
 
 
+@dataclass
+class _Claimed:
+    """Replies the outbox retrier claimed, sent in the chat's order like the live ones."""
+
+    chat_id: int
+    replies: tuple[Reply, ...]
+    outbox_ids: tuple[int, ...]
+    done: asyncio.Future[int] = field(repr=False)
+
+
 class TelegramChannel:
     """Passerelle on Telegram: long polling (`passerelle run`) or webhook (`passerelle serve`)."""
 
@@ -267,7 +277,7 @@ class TelegramChannel:
         )
         self._secret = (settings.telegram_webhook_secret or "").encode()
         self._inbound: Lanes[_Inbound] = Lanes(self._take, CHANNEL)
-        self._outbound: Lanes[_Outbound | _Redelivery] = Lanes(self._send, CHANNEL)
+        self._outbound: Lanes[_Outbound | _Redelivery | _Claimed] = Lanes(self._send, CHANNEL)
         self._marks = SentMarks(app.outbox, CHANNEL)
         #: The message holding each chat's latest keyboard (the menu a press may edit).
         self._keyboards: Recent[int, int] = Recent(REMEMBERED_CHATS)
@@ -352,6 +362,20 @@ class TelegramChannel:
             return False
         silence = asyncio.get_running_loop().time() - self._polled_at
         return silence <= 2 * (self.poll_timeout + 10.0)
+
+    async def send_claimed(self, platform_id: str, items: Sequence[tuple[int, Reply]]) -> int:
+        """Send replies the outbox retrier claimed, in the chat's lane, as the live path
+        does (grouped, each group marked sent before the next, passing failures held);
+        how many were sent."""
+        if not platform_id.lstrip("-").isdigit():
+            retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+            await self.app.outbox.mark_failed([i for i, _ in items], retry_at, permanent=True)
+            return 0
+        chat_id = int(platform_id)
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        job = _Claimed(chat_id, tuple(r for _, r in items), tuple(i for i, _ in items), done)
+        self._outbound.push(chat_id, job)
+        return await done
 
     async def deliver(self, platform_id: str, replies: Sequence[Reply]) -> None:
         """Send replies again (for the outbox retrier), after what the chat is being sent."""
@@ -578,7 +602,16 @@ class TelegramChannel:
 
     # -- sending (outbound lane) ---------------------------------------------------------------------
 
-    async def _send(self, job: _Outbound | _Redelivery) -> None:
+    async def _send(self, job: _Outbound | _Redelivery | _Claimed) -> None:
+        if isinstance(job, _Claimed):
+            try:
+                sent = await self._send_to(job.chat_id, None, job.replies, job.outbox_ids)
+            except Exception as error:
+                await self._failed(job.outbox_ids, DeliveryError(type(error).__name__))
+                job.done.set_exception(error)
+            else:
+                job.done.set_result(sent)
+            return
         if isinstance(job, _Redelivery):
             try:
                 for reply in job.replies:
@@ -605,20 +638,30 @@ class TelegramChannel:
     async def _send_replies(
         self, received: Received, replies: Sequence[Reply], outbox_ids: Sequence[int]
     ) -> None:
-        chat_id = received.chat_id
         if len(outbox_ids) != len(replies):
             # Queued behind older replies another sender holds: the outbox sends them all,
             # in order, once those are sent.
             log.info("telegram.delivery.held count=%d", len(replies))
             return
+        await self._send_to(received.chat_id, received.pressed, replies, outbox_ids)
+
+    async def _send_to(
+        self,
+        chat_id: int,
+        pressed: PressedMessage | None,
+        replies: Sequence[Reply],
+        outbox_ids: Sequence[int],
+    ) -> int:
+        """Send claimed replies as grouped messages, each group marked sent before the next;
+        how many were sent (the rest were given back to the outbox)."""
         ids: list[int | None] = list(outbox_ids)
         start = 0
-        if received.pressed is not None and self._may_edit(chat_id, received.pressed):
+        if pressed is not None and self._may_edit(chat_id, pressed):
             try:
-                start = await self._edit_menu(chat_id, received.pressed, replies, ids)
+                start = await self._edit_menu(chat_id, pressed, replies, ids)
             except DeliveryError as error:
                 await self._failed(ids, error)
-                return
+                return 0
         position = start
         for count in message_groups(replies[start:]):
             group = replies[position : position + count]
@@ -628,9 +671,10 @@ class TelegramChannel:
                 await self._perform(chat_id, operations)
             except DeliveryError as error:
                 await self._failed(ids[position:], error)
-                return
+                return position
             await self._marks.mark([i for i in ids[position : last + 1] if i is not None])
             position += count
+        return position
 
     def _may_edit(self, chat_id: int, pressed: PressedMessage) -> bool:
         if pressed.shows_card:

@@ -155,6 +155,17 @@ class WhatsAppChannel:
                 task.cancel()
         await self.api.close()
 
+    async def send_claimed(self, platform_id: str, items: Sequence[tuple[int, Reply]]) -> int:
+        """Send replies the outbox retrier claimed, as the live path does; how many."""
+        lock = self._locks.get(platform_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[platform_id] = lock
+        async with lock:
+            return await self._send_queued(
+                platform_id, [reply for _, reply in items], [i for i, _ in items]
+            )
+
     async def deliver(self, platform_id: str, replies: Sequence[Reply]) -> None:
         labels = await self._labels(platform_id)
         for reply in replies:
@@ -457,7 +468,7 @@ class WhatsAppChannel:
 
     async def _send_queued(
         self, platform_id: str, replies: Sequence[Reply], outbox_ids: Sequence[int]
-    ) -> None:
+    ) -> int:
         """Send in order, each marked sent before the next. A passing failure is tried
         again after a wait (the claim is renewed meanwhile); what WhatsApp refuses for
         good waits in the outbox for the retrier. Replies queued behind another sender's
@@ -465,7 +476,7 @@ class WhatsAppChannel:
         if len(outbox_ids) != len(replies):
             if replies:
                 log.info("whatsapp.deliver.held count=%d", len(replies))
-            return
+            return 0
         labels = await self._labels(platform_id)
         for index, (reply, outbox_id) in enumerate(zip(replies, outbox_ids, strict=True)):
             failures = 0
@@ -480,7 +491,7 @@ class WhatsAppChannel:
                             outbox_ids[index:], retry_at, permanent=True
                         )
                         log.warning("whatsapp.deliver.refused remaining=%d", len(replies) - index)
-                        return
+                        return index
                     wait = (
                         error.retry_after
                         or self.hold_delays[min(failures, len(self.hold_delays) - 1)]
@@ -489,6 +500,7 @@ class WhatsAppChannel:
                     log.warning("whatsapp.deliver.held_back tries=%d wait=%.1f", failures, wait)
                     await asyncio.sleep(wait)
             await self.app.outbox.mark_sent([outbox_id])
+        return len(replies)
 
     async def sweep(self, now: dt.datetime | None = None) -> int:
         """Handle what was stored and left unhandled; the number handled."""
