@@ -21,7 +21,7 @@ SCRIPT = ("/help", "/menu", "/language", "/help")
 
 
 async def settled(fake: FakeBotApi, channel: TelegramChannel, update_id: int) -> None:
-    await fake.confirmed(update_id, within=60)
+    await fake.confirmed(update_id, within=180)
     await channel.drain()
 
 
@@ -62,7 +62,7 @@ def received(fake: FakeBotApi, chat_id: int) -> list[str]:
 
 
 async def all_received(
-    fake: FakeBotApi, chats: Sequence[int], script: Sequence[str] = SCRIPT, within: float = 60
+    fake: FakeBotApi, chats: Sequence[int], script: Sequence[str] = SCRIPT, within: float = 180
 ) -> None:
     """Until every chat received as many messages as its script asks (or time runs out)."""
     async with asyncio.timeout(within):

@@ -54,7 +54,7 @@ async def serving(env: dict[str, str], log: Path) -> AsyncIterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient() as client:
-            for _ in range(1200):
+            for _ in range(3000):
                 try:
                     if (await client.get(f"{url}/healthz")).status_code == 200:
                         break
@@ -106,7 +106,7 @@ def script(wa_id: str, clock: Clock) -> list[dict[str, Any]]:
 
 
 async def until_quiet(fake: FakeGraph, people: list[str], at_least: int) -> None:
-    async with asyncio.timeout(120):
+    async with asyncio.timeout(300):
         while any(len(fake.to(p)) < at_least for p in people):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     await asyncio.sleep(LEASE + 3.0)

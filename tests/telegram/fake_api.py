@@ -247,6 +247,8 @@ class FakeBotApi:
         #: sendMessage calls answered; past `_pause_after`, they wait for `resume()`.
         self.sends_answered = 0
         self.sends_waiting = 0
+        #: The chats with a sendMessage held unanswered.
+        self.chats_waiting: set[object] = set()
         self._pause_after: int | None = None
         self._resumed = asyncio.Event()
         self._update_ids = itertools.count(1)
@@ -326,10 +328,12 @@ class FakeBotApi:
                 if self.sends_answered >= self._pause_after and not self._resumed.is_set():
                     # Held unanswered, nothing sent: a kill now catches sends in flight.
                     self.sends_waiting += 1
+                    self.chats_waiting.add(params.get("chat_id"))
                     try:
                         await self._resumed.wait()
                     finally:
                         self.sends_waiting -= 1
+                        self.chats_waiting.discard(params.get("chat_id"))
             if fault is not None and fault[0] == "error":
                 raise ApiError(int(fault[1]), "Internal Server Error: injected")
             if fault is not None and fault[0] == "slow-lost":
