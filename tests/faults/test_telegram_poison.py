@@ -15,6 +15,7 @@ from tests.telegram.fake_api import FakeBotApi
 async def test_poison_updates_are_skipped_and_polling_goes_on(
     fault_app: App, fake_api: FakeBotApi, live: TelegramChannel
 ) -> None:
+    fake_api.messages(8002)  # the chat exists on Telegram's side
     # A press on a message dated out of any calendar's range (read_update used to raise,
     # ending the poller), and a name with a lone surrogate (orjson refused the whole batch).
     await fake_api.queue_raw(
