@@ -105,9 +105,9 @@ class Lanes(Generic[J]):
 class SentMarks:
     """Marks outbox ids sent as soon as each send is confirmed, many senders in one write.
 
-    `mark` returns once the mark is committed: a chat's next message is sent only after
-    its previous one is marked, so a crash (kill -9 included) leaves at most the message
-    being sent unmarked. Marks arriving while a write is on its way go together in the
+    A chat's next message is sent only after its previous one is marked (`add` gives the
+    future to await, `mark` awaits it), so a crash (kill -9 included) leaves at most the
+    message just sent unmarked. Marks arriving while a write is on its way go together in the
     next one (a group commit): under load one write serves many chats, and nobody waits
     for a timer.
     """
@@ -120,14 +120,22 @@ class SentMarks:
         self._task: asyncio.Task[None] | None = None
 
     async def mark(self, ids: Iterable[int]) -> None:
+        """Until the ids are marked sent."""
+        await asyncio.shield(self.add(ids))
+
+    def add(self, ids: Iterable[int]) -> asyncio.Future[None]:
+        """Mark the ids sent as soon as possible; the future is done once they are. A sender
+        awaits it before its next message to the same person (so at most the message just
+        sent is ever unmarked), not before answering the next one."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         marked = list(ids)
         if not marked:
-            return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
         self._waiting.append((marked, done))
         if self._task is None:
             self._task = asyncio.create_task(self._flush())
-        await asyncio.shield(done)
+        return done
 
     async def _flush(self) -> None:
         failures = 0

@@ -279,6 +279,8 @@ class TelegramChannel:
         self._inbound: Lanes[_Inbound] = Lanes(self._take, CHANNEL)
         self._outbound: Lanes[_Outbound | _Redelivery | _Claimed] = Lanes(self._send, CHANNEL)
         self._marks = SentMarks(app.outbox, CHANNEL)
+        #: Each chat's latest marks on their way: awaited before its next message.
+        self._marking: dict[int, asyncio.Future[None]] = {}
         #: The message holding each chat's latest keyboard (the menu a press may edit).
         self._keyboards: Recent[int, int] = Recent(REMEMBERED_CHATS)
         #: Options sent without an outbox id, for their pager and long ids.
@@ -656,6 +658,7 @@ class TelegramChannel:
         how many were sent (the rest were given back to the outbox)."""
         ids: list[int | None] = list(outbox_ids)
         start = 0
+        await self._marked(chat_id)
         if pressed is not None and self._may_edit(chat_id, pressed):
             try:
                 start = await self._edit_menu(chat_id, pressed, replies, ids)
@@ -667,14 +670,33 @@ class TelegramChannel:
             group = replies[position : position + count]
             last = position + count - 1
             operations = render_group(group, self._ref(replies[last], ids[last]))
+            await self._marked(chat_id)
             try:
                 await self._perform(chat_id, operations)
             except DeliveryError as error:
                 await self._failed(ids[position:], error)
                 return position
-            await self._marks.mark([i for i in ids[position : last + 1] if i is not None])
+            self._marking_now(chat_id, [i for i in ids[position : last + 1] if i is not None])
             position += count
         return position
+
+    async def _marked(self, chat_id: int) -> None:
+        """Until what was last sent to the chat is marked sent."""
+        marking = self._marking.get(chat_id)
+        if marking is not None:
+            await asyncio.shield(marking)
+
+    def _marking_now(self, chat_id: int, ids: list[int]) -> None:
+        if not ids:
+            return
+        marking = self._marks.add(ids)
+        self._marking[chat_id] = marking
+
+        def forget(done: asyncio.Future[None]) -> None:
+            if self._marking.get(chat_id) is done:
+                del self._marking[chat_id]
+
+        marking.add_done_callback(forget)
 
     def _may_edit(self, chat_id: int, pressed: PressedMessage) -> bool:
         if pressed.shows_card:
@@ -715,7 +737,7 @@ class TelegramChannel:
                     return 0
                 raise
         self._keyboards.put(chat_id, pressed.message_id)
-        await self._marks.mark([outbox_id for outbox_id in ids if outbox_id is not None])
+        self._marking_now(chat_id, [outbox_id for outbox_id in ids if outbox_id is not None])
         return len(replies)
 
     async def _turn_page(self, received: Received, turn: _PageTurn) -> None:
