@@ -106,7 +106,7 @@ async def build_app(
     bookings = await build_bookings(
         database, services.library, settings.booking_retention_days, settings.services_file
     )
-    units = SqlConversationStore(database, bookings=bookings)
+    units = SqlConversationStore(database, bookings=bookings, lease=settings.delivery_lease)
     # Counted and timed for `/metrics` (bot/metrics.py); otherwise the engine itself.
     engine = MeasuredEngine(
         store=units,

@@ -208,6 +208,28 @@ def serve(host: str, port: int) -> None:
     asyncio.run(main())
 
 
+@cli.command()
+def health() -> None:
+    """Exit 0 when the running process is healthy (its health file is fresh), else 1."""
+    import time
+
+    from bot.channels.registry import HEALTH_EVERY
+
+    settings = _settings()
+    path = settings.health_file
+    if path is None:
+        raise click.ClickException("PASSERELLE_HEALTH_FILE is not set")
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        click.echo("unhealthy: no health file yet", err=True)
+        raise SystemExit(1) from None
+    if age > 3 * HEALTH_EVERY:
+        click.echo(f"unhealthy: last seen healthy {age:.0f} s ago", err=True)
+        raise SystemExit(1)
+    click.echo("ok")
+
+
 @cli.group()
 def db() -> None:
     """The database schema."""

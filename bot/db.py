@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -109,17 +111,52 @@ def _in_memory(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
+#: The PostgreSQL advisory lock key serialising migrations ("passerelle" in ASCII, cut to
+#: a bigint): the key only has to be the same in every process.
+MIGRATION_LOCK = 0x7061737365726C6C
+
+
 async def migrate(engine: AsyncEngine, url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision` (an empty database included)."""
+    """Bring the schema to `revision` (an empty database included).
+
+    Several processes starting on one database (`run`, `serve`, `db upgrade`) take turns:
+    each migrates inside a transaction holding a database-wide lock (an advisory lock on
+    PostgreSQL, the write lock taken at BEGIN IMMEDIATE on SQLite), so the second one waits,
+    reads the version the first one wrote and finds nothing to do.
+    """
 
     def upgrade(connection: Connection) -> None:
         config = alembic_config(url)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(upgrade)
+    async with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert isinstance(driver, InlineConnection)
+            await _sqlite_write_lock(driver)
+        async with connection.begin():
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
+            await connection.run_sync(upgrade)
     log.info("db.migrated revision=%s", revision)
+
+
+async def _sqlite_write_lock(driver: InlineConnection) -> None:
+    """BEGIN IMMEDIATE, waiting (without holding up the loop) while another process writes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60.0
+    while True:
+        try:
+            driver.sqlite.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 async def open_database(url: str, *, migrate_schema: bool = True) -> Database:

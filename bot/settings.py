@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -83,6 +84,30 @@ class Settings(BaseSettings):
         description="the largest webhook body accepted, in bytes (1024 to 16777216)",
     )
 
+    # Health: `passerelle run` touches this file every few seconds while its channels
+    # work (polling up); `passerelle health` fails when it is older than 15 seconds.
+    health_file: Path | None = Field(default=None, description="a file path")
+
+    # Delivery
+    delivery_lease_seconds: float = Field(
+        default=30.0,
+        ge=1.0,
+        le=600.0,
+        description="seconds a process's claim on replies lasts unless renewed (1 to 600)",
+    )
+    telegram_processed_hours: int = Field(
+        default=48,
+        ge=25,
+        le=2160,
+        description="hours a Telegram update id is kept against redelivery (25 to 2160)",
+    )
+    whatsapp_processed_hours: int = Field(
+        default=192,
+        ge=169,
+        le=2160,
+        description="hours a WhatsApp message id is kept against redelivery (169 to 2160)",
+    )
+
     # Bookings
     booking_retention_days: int = Field(
         default=90, ge=1, le=3650, description="a number of days between 1 and 3650"
@@ -131,6 +156,19 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def delivery_lease(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.delivery_lease_seconds)
+
+    def processed_window(self, channel: str) -> dt.timedelta:
+        """How long a channel's update ids are kept: past its platform's redelivery window
+        (Telegram keeps an update 24 hours, Meta retries a webhook for 7 days)."""
+        hours = {
+            "telegram": self.telegram_processed_hours,
+            "whatsapp": self.whatsapp_processed_hours,
+        }.get(channel, self.whatsapp_processed_hours)
+        return dt.timedelta(hours=hours)
 
 
 def describe_error(error: ValidationError) -> str:

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.app import App
 from bot.channels.base import Channel
-from bot.channels.registry import running
+from bot.channels.registry import healthy, running
 from bot.operations import metrics_endpoint, readyz_endpoint
 from bot.workspace.courier import Courier
 from bot.workspace.web import build_workspace
@@ -25,7 +25,10 @@ log = logging.getLogger("passerelle.web")
 
 def build_web_app(app: App, channels: Sequence[Channel]) -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "channels": [channel.name for channel in channels]})
+        names = [channel.name for channel in channels]
+        if not healthy(channels):
+            return JSONResponse({"status": "unhealthy", "channels": names}, status_code=503)
+        return JSONResponse({"status": "ok", "channels": names})
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),

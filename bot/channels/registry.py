@@ -15,6 +15,7 @@ reverse order, sending what is being sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -132,13 +133,46 @@ async def until_closed(channels: Sequence[Channel]) -> None:
         finished.result()
 
 
+def healthy(channels: Sequence[Channel]) -> bool:
+    """Whether every channel works (a channel without the notion is taken as healthy)."""
+    return all(getattr(channel, "healthy", True) for channel in channels)
+
+
+async def _keep_health_file(app: App, channels: Sequence[Channel]) -> None:
+    """Touch `PASSERELLE_HEALTH_FILE` every few seconds while every channel is healthy:
+    `passerelle health` (a container's health check) reads its age."""
+    path = app.settings.health_file
+    if path is None:
+        return
+    while True:
+        if healthy(channels):
+            try:
+                path.touch()
+            except OSError as error:
+                log.error("health.file_failed error=%s", type(error).__name__)
+        else:
+            log.warning("health.unhealthy")
+        await asyncio.sleep(HEALTH_EVERY)
+
+
+#: Seconds between touches of the health file; `passerelle health` allows three.
+HEALTH_EVERY = 5.0
+
+
 @asynccontextmanager
 async def running(
     app: App, channels: Sequence[Channel], *, courier: Courier | None = None
 ) -> AsyncIterator[None]:
     """Channels started with their outbox retriers, the job runner and the workspace's
     courier (`courier`: the one the web server's workspace pages use), stopped on exit."""
-    retriers = [OutboxRetrier(app.outbox, channel) for channel in channels]
+    retriers = [
+        OutboxRetrier(
+            app.outbox,
+            channel,
+            processed_window=app.settings.processed_window(channel.name),
+        )
+        for channel in channels
+    ]
     runner = job_runner(app, list(channels))
     courier = courier or Courier(app, channels)
     try:
@@ -148,8 +182,14 @@ async def running(
             retrier.start()
         runner.start()
         courier.start()
+        health = asyncio.create_task(_keep_health_file(app, channels))
         log.info("channels.started count=%d", len(channels))
-        yield
+        try:
+            yield
+        finally:
+            health.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await health
     finally:
         await courier.stop()
         await runner.stop()
@@ -157,3 +197,8 @@ async def running(
             await retrier.stop()
         for channel in channels:
             await channel.stop()
+        try:
+            # What was claimed and not sent goes back at once, not after a lease.
+            await app.outbox.release()
+        except Exception as error:
+            log.error("outbox.release_failed error=%s", type(error).__name__)

@@ -1,5 +1,5 @@
 """Helpers every channel may use: a bounded recent-keys mapping, per-key lanes of jobs, and
-batched "sent" marks for the outbox."""
+"sent" marks for the outbox, written together when they arrive together."""
 
 from __future__ import annotations
 
@@ -103,45 +103,65 @@ class Lanes(Generic[J]):
 
 
 class SentMarks:
-    """Marks outbox ids sent, many at once: one transaction for all that piled up meanwhile.
+    """Marks outbox ids sent as soon as each send is confirmed, many senders in one write.
 
-    The first mark waits `gather` seconds for others: under load one write then serves
-    dozens of messages. A crash inside that moment only means those few replies are sent
-    again at restart (the outbox retrier), never that one is lost.
+    A chat's next message is sent only after its previous one is marked (`add` gives the
+    future to await, `mark` awaits it), so a crash (kill -9 included) leaves at most the
+    message just sent unmarked. Marks arriving while a write is on its way go together in the
+    next one (a group commit): under load one write serves many chats, and nobody waits
+    for a timer.
     """
 
-    def __init__(self, outbox: Outbox, channel: str, gather: float = 0.2) -> None:
+    def __init__(self, outbox: Outbox, channel: str) -> None:
         self.outbox = outbox
         self._channel = channel
         self._log = logging.getLogger(f"passerelle.{channel}")
-        self.gather = gather
-        self._ids: list[int] = []
+        self._waiting: list[tuple[list[int], asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    def add(self, ids: Iterable[int]) -> None:
-        self._ids.extend(ids)
-        if self._ids and self._task is None:
+    async def mark(self, ids: Iterable[int]) -> None:
+        """Until the ids are marked sent."""
+        await asyncio.shield(self.add(ids))
+
+    def add(self, ids: Iterable[int]) -> asyncio.Future[None]:
+        """Mark the ids sent as soon as possible; the future is done once they are. A sender
+        awaits it before its next message to the same person (so at most the message just
+        sent is ever unmarked), not before answering the next one."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        marked = list(ids)
+        if not marked:
+            done.set_result(None)
+            return done
+        self._waiting.append((marked, done))
+        if self._task is None:
             self._task = asyncio.create_task(self._flush())
+        return done
 
     async def _flush(self) -> None:
         failures = 0
         try:
-            await asyncio.sleep(self.gather)
-            while self._ids:
-                batch, self._ids = self._ids, []
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                ids = [outbox_id for marked, _done in batch for outbox_id in marked]
                 try:
-                    await self.outbox.mark_sent(batch)
-                    failures = 0
+                    await self.outbox.mark_sent(ids)
                 except Exception as error:
+                    # Sent, so never sent again by this process: the marks wait until the
+                    # database takes them (the claim is renewed meanwhile).
                     failures += 1
                     self._log.error(
                         "%s.outbox.mark_sent_failed count=%d error=%s",
                         self._channel,
-                        len(batch),
+                        len(ids),
                         type(error).__name__,
                     )
-                    self._ids[:0] = batch
+                    self._waiting[:0] = batch
                     await asyncio.sleep(min(2.0**failures, 30.0))
+                    continue
+                failures = 0
+                for _marked, done in batch:
+                    if not done.done():
+                        done.set_result(None)
         finally:
             self._task = None
 

@@ -24,10 +24,12 @@ from bot.storage.erasure import ERASERS, erase_person
 from bot.storage.outbox import Outbox
 from bot.storage.sqlite_conversations import SqliteConversations
 from bot.storage.tables import (
+    SENDER,
     ConversationRow,
     OutboxRow,
     PersonRow,
     ProcessedUpdate,
+    RejectedUpdate,
     TicketRow,
     UnansweredCount,
     utcnow,
@@ -37,12 +39,14 @@ from sqlbase import Base
 
 __all__ = [
     "ERASERS",
+    "SENDER",
     "Base",
     "ConversationRow",
     "Outbox",
     "OutboxRow",
     "PersonRow",
     "ProcessedUpdate",
+    "RejectedUpdate",
     "SqlConversationStore",
     "SqlConversations",
     "SqliteConversations",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from bookings.store import BookingDesk, BookingUnit
 from bot.storage.erasure import erase_person
 from bot.storage.tables import (
+    DEFAULT_LEASE,
+    REFUSED,
+    SENDER,
     ConversationRow,
     OutboxRow,
     PersonRow,
@@ -34,10 +37,16 @@ class SqlConversations:
     """One unit of work on one database connection, through SQLAlchemy."""
 
     def __init__(
-        self, bind: AsyncConnection | AsyncEngine, desk: BookingDesk | None = None
+        self,
+        bind: AsyncConnection | AsyncEngine,
+        desk: BookingDesk | None = None,
+        *,
+        lease: dt.timedelta = DEFAULT_LEASE,
     ) -> None:
         #: The unit's connection (in its transaction), or on SQLite the writer's engine.
         self.bind = bind
+        #: How long the replies this unit queues stay claimed by this process (`SENDER`).
+        self.lease = lease
         self._desk = desk
         self._bookings: BookingUnit | None = None
         self._session: AsyncSession | None = None
@@ -214,9 +223,24 @@ class SqlConversations:
                 )
 
     async def queue(self, person: Person, replies: Sequence[Reply]) -> list[int]:
+        """Queue the replies claimed by this process, which sends them now: their ids.
+
+        When older replies to the person are still unsent and not this process's to send
+        (another process holds them, or one killed did), these wait behind them unclaimed
+        and the outbox retrier sends them all in order: the answer is then an empty list.
+        """
         if not replies:
             return []
         now = utcnow()
+        held = await self.session.scalar(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.person_id == person.id,
+                OutboxRow.sent_at.is_(None),
+                or_(OutboxRow.claimed_by.is_(None), OutboxRow.claimed_by.not_in(_OURS)),
+            )
+            .limit(1)
+        )
         rows = [
             {
                 "person_id": person.id,
@@ -225,6 +249,8 @@ class SqlConversations:
                 "reply": encode_reply(reply),
                 "created_at": now,
                 "attempts": 0,
+                "claimed_by": None if held else SENDER,
+                "claimed_until": None if held else now + self.lease,
             }
             for reply in replies
         ]
@@ -232,7 +258,13 @@ class SqlConversations:
         inserted = await self.session.execute(
             insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True), rows
         )
-        return list(inserted.scalars())
+        ids = list(inserted.scalars())
+        return [] if held else ids
+
+
+#: Older unsent replies that do not hold a person's new ones: this process's own (its lanes
+#: keep their order) and those refused for good.
+_OURS = (SENDER, REFUSED)
 
 
 def sqlite_time(value: dt.datetime) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bookings.store import BookingDesk
 from bot.storage.conversations import SqlConversations, sqlite_time
-from bot.storage.tables import utcnow
+from bot.storage.tables import DEFAULT_LEASE, REFUSED, SENDER, utcnow
 from dialogs.codec import encode_reply, json_text
 from dialogs.ports import StaleState
 from dialogs.replies import Reply
@@ -31,9 +32,14 @@ class SqliteConversations(SqlConversations):
     """
 
     def __init__(
-        self, engine: AsyncEngine, sqlite: sqlite3.Connection, desk: BookingDesk | None = None
+        self,
+        engine: AsyncEngine,
+        sqlite: sqlite3.Connection,
+        desk: BookingDesk | None = None,
+        *,
+        lease: dt.timedelta = DEFAULT_LEASE,
     ) -> None:
-        super().__init__(engine, desk)
+        super().__init__(engine, desk, lease=lease)
         self.sqlite = sqlite
         self._loaded: dict[int, tuple[Any, ...]] = {}
         self._states: dict[int, ConversationState | None] = {}
@@ -154,14 +160,36 @@ class SqliteConversations(SqlConversations):
         )
 
     async def queue(self, person: Person, replies: Sequence[Reply]) -> list[int]:
+        """As `SqlConversations.queue`: claimed by this process, or held behind older ones."""
         await self.flush()
+        if not replies:
+            return []
         now = self._now
+        held = (
+            self.sqlite.execute(
+                "SELECT 1 FROM outbox WHERE person_id = ? AND sent_at IS NULL"
+                " AND (claimed_by IS NULL OR claimed_by NOT IN (?, ?)) LIMIT 1",
+                (person.id, SENDER, REFUSED),
+            ).fetchone()
+            is not None
+        )
+        owner = None if held else SENDER
+        until = None if held else sqlite_time(utcnow() + self.lease)
         ids: list[int] = []
         for reply in replies:
             (outbox_id,) = self.sqlite.execute(
                 "INSERT INTO outbox (person_id, channel, platform_id, reply, created_at,"
-                " attempts) VALUES (?, ?, ?, ?, ?, 0) RETURNING id",
-                (person.id, person.channel, person.platform_id, encode_reply(reply), now),
+                " attempts, claimed_by, claimed_until) VALUES (?, ?, ?, ?, ?, 0, ?, ?)"
+                " RETURNING id",
+                (
+                    person.id,
+                    person.channel,
+                    person.platform_id,
+                    encode_reply(reply),
+                    now,
+                    owner,
+                    until,
+                ),
             ).fetchone()
             ids.append(outbox_id)
-        return ids
+        return [] if held else ids

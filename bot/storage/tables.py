@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import secrets
+import socket
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dialogs.state import Role
 from sqlbase import Base
 
 __all__ = [
+    "DEFAULT_LEASE",
+    "REFUSED",
+    "SENDER",
     "ConversationRow",
     "OutboxRow",
     "PersonRow",
     "ProcessedUpdate",
+    "RejectedUpdate",
     "TicketRow",
     "UnansweredCount",
     "utcnow",
@@ -24,6 +42,17 @@ __all__ = [
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+#: This process as the outbox knows it: the owner of the replies it claims. A restarted
+#: process is another sender; what the old one held comes free when its lease runs out.
+SENDER = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+#: A reply given up on (the platform refused it for good): it holds nobody's later replies.
+REFUSED = "refused"
+
+#: How long a claim on replies lasts unless renewed (`delivery_lease_seconds`).
+DEFAULT_LEASE = dt.timedelta(seconds=30)
 
 
 class PersonRow(Base):
@@ -56,17 +85,45 @@ class ConversationRow(Base):
 
 
 class ProcessedUpdate(Base):
+    """Updates already handled, kept for the platform's redelivery window then pruned.
+
+    `update_id` is scoped by the bot it came to (`bot_scope`): a new token or another
+    phone number starts its own sequence of ids."""
+
     __tablename__ = "processed_updates"
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    processed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class RejectedUpdate(Base):
+    """An update acknowledged without being handled: unreadable, or impossible to store
+    (a lone surrogate in its text). The reason only, never the content."""
+
+    __tablename__ = "rejected_updates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    rejected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class OutboxRow(Base):
     """Replies waiting to be delivered; a failed send is retried from here, never dropped."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_unsent",
+            "channel",
+            "id",
+            postgresql_where=text("sent_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
@@ -77,6 +134,13 @@ class OutboxRow(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    #: The sender holding the reply (a process's `SENDER`) and until when: nobody else sends
+    #: it meanwhile. The live path claims its replies as it queues them; a lease running out
+    #: (a process killed) lets another take them.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
 

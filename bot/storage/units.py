@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from bookings.store import BookingDesk
 from bot.db import Database
 from bot.storage.conversations import SqlConversations
 from bot.storage.sqlite_conversations import SqliteConversations
+from bot.storage.tables import DEFAULT_LEASE
 
 __all__ = ["SqlConversationStore"]
 
@@ -17,23 +19,33 @@ class SqlConversationStore:
     """Hands out units of work, each one transaction: on SQLite the writer's turn, the
     statements straight on its connection; elsewhere a connection of the engine's pool."""
 
-    def __init__(self, database: Database, *, bookings: BookingDesk | None = None) -> None:
-        """`bookings`: the desk whose units the conversation units hand to the steps."""
+    def __init__(
+        self,
+        database: Database,
+        *,
+        bookings: BookingDesk | None = None,
+        lease: dt.timedelta = DEFAULT_LEASE,
+    ) -> None:
+        """`bookings`: the desk whose units the conversation units hand to the steps;
+        `lease`: how long the replies a unit queues stay claimed by this process."""
         self.engine = database.write_engine
         self.bookings = bookings
         self.writer = database.writer
+        self.lease = lease
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[SqlConversations]:
         if self.writer is not None:
             async with self.writer.transaction() as sqlite:
                 async with _finished(
-                    SqliteConversations(self.engine, sqlite, self.bookings)
+                    SqliteConversations(self.engine, sqlite, self.bookings, lease=self.lease)
                 ) as conversations:
                     yield conversations
             return
         async with self.engine.begin() as connection:
-            async with _finished(SqlConversations(connection, self.bookings)) as conversations:
+            async with _finished(
+                SqlConversations(connection, self.bookings, lease=self.lease)
+            ) as conversations:
                 yield conversations
 
 

@@ -447,10 +447,9 @@ class ConsoleMailbox:
 
     async def run_once(self, now: dt.datetime | None = None) -> int:
         now = now or dt.datetime.now(dt.UTC)
-        # Not the replies the terminal is printing itself this very moment.
-        pending = await self.app.outbox.pending(
-            "console", now, older_than=now - dt.timedelta(seconds=1)
-        )
+        # Not the replies the terminal is printing itself: the engine claimed those for
+        # this process as it queued them, and `pending` leaves claimed replies alone.
+        pending = await self.app.outbox.pending("console", now)
         mine = [
             (oid, reply) for oid, platform_id, reply in pending if platform_id == self.console.user
         ]

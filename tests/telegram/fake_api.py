@@ -237,6 +237,20 @@ class FakeBotApi:
         self.open_callbacks: set[str] = set()
         self.answered_callbacks: list[str] = []
         self._floods: dict[str, list[int]] = {}
+        #: Faults of the next calls of a method, in order (see `fail`, `slow`).
+        self._faults: dict[str, list[tuple[str, float]]] = {}
+        #: Chats whose first sendMessage is answered with this error code (then forgotten).
+        self.first_send_fails: dict[int, int] = {}
+        self._first_send_code: int | None = None
+        self._site: web.TCPSite | None = None
+        self._port = 0
+        #: sendMessage calls answered; past `_pause_after`, they wait for `resume()`.
+        self.sends_answered = 0
+        self.sends_waiting = 0
+        #: The chats with a sendMessage held unanswered.
+        self.chats_waiting: set[object] = set()
+        self._pause_after: int | None = None
+        self._resumed = asyncio.Event()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -264,8 +278,20 @@ class FakeBotApi:
         server = site._server
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
-        self.url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
+        self._site = site
+        self._port = sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self._port}"
         return self.url
+
+    async def refuse_connections(self, seconds: float) -> None:
+        """Stop listening (connections are refused) for `seconds`, then listen again on
+        the same port."""
+        assert self._site is not None and self._runner is not None
+        await self._site.stop()
+        await asyncio.sleep(seconds)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port, reuse_address=True)
+        await site.start()
+        self._site = site
 
     async def stop(self) -> None:
         if self._pusher is not None:
@@ -292,10 +318,37 @@ class FakeBotApi:
             if flood:
                 retry_after = flood.pop(0)
                 raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+            fault = self._faults[method].pop(0) if self._faults.get(method) else None
+            if method == "sendMessage" and self._first_send_code is not None:
+                chat = params.get("chat_id")
+                if isinstance(chat, int) and chat not in self.first_send_fails:
+                    self.first_send_fails[chat] = self._first_send_code
+                    raise ApiError(self._first_send_code, "Internal Server Error: injected")
+            if method == "sendMessage" and self._pause_after is not None:
+                if self.sends_answered >= self._pause_after and not self._resumed.is_set():
+                    # Held unanswered, nothing sent: a kill now catches sends in flight.
+                    self.sends_waiting += 1
+                    self.chats_waiting.add(params.get("chat_id"))
+                    try:
+                        await self._resumed.wait()
+                    finally:
+                        self.sends_waiting -= 1
+                        self.chats_waiting.discard(params.get("chat_id"))
+            if fault is not None and fault[0] == "error":
+                raise ApiError(int(fault[1]), "Internal Server Error: injected")
+            if fault is not None and fault[0] == "slow-lost":
+                # The answer never comes in time, and nothing was sent.
+                await asyncio.sleep(fault[1])
+                raise ApiError(502, "Bad Gateway: injected")
             handler = getattr(self, f"api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
             result = await handler(params)
+            if method == "sendMessage":
+                self.sends_answered += 1
+            if fault is not None and fault[0] == "slow-delivered":
+                # Sent, but the answer comes after the client stopped waiting.
+                await asyncio.sleep(fault[1])
         except ApiError as error:
             self.errors.append(Refusal(method, error.code, error.description))
             self.observed(method, params, error)
@@ -345,6 +398,30 @@ class FakeBotApi:
         """Answer the next `times` calls of `method` with 429 and this `retry_after`."""
         self._floods.setdefault(method, []).extend([retry_after] * times)
 
+    def fail(self, method: str, code: int = 500, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with this HTTP error."""
+        self._faults.setdefault(method, []).extend([("error", float(code))] * times)
+
+    def slow(self, method: str, seconds: float, *, delivered: bool, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` after `seconds` (past the client's
+        read timeout): `delivered`, the message was sent all the same; else it was not."""
+        kind = "slow-delivered" if delivered else "slow-lost"
+        self._faults.setdefault(method, []).extend([(kind, seconds)] * times)
+
+    def pause_sends_after(self, count: int) -> None:
+        """Answer `count` more sendMessage calls, then hold the next ones unanswered (and
+        unsent) until `resume()`; a client that goes away meanwhile sent nothing."""
+        self._pause_after = self.sends_answered + count
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        self._resumed.set()
+        self._pause_after = None
+
+    def fail_first_send_per_chat(self, code: int = 500) -> None:
+        """From now on, each chat's first sendMessage is answered with this error."""
+        self._first_send_code = code
+
     async def called(self, method: str) -> None:
         """Until the bot has called `method` at least once."""
         await self._called.setdefault(method, asyncio.Event()).wait()
@@ -357,6 +434,11 @@ class FakeBotApi:
             if message.from_bot and message.keyboard:
                 return message
         return None
+
+    def restart_update_ids(self) -> None:
+        """Number the next updates from 1 again (Telegram does after a week of silence)."""
+        self._update_ids = itertools.count(1)
+        self.confirmed_below = 0
 
     async def _queue(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)

@@ -108,7 +108,11 @@ async def harness(
 ) -> AsyncIterator[Harness]:
     app = await build_app(wa_settings, clock=clock, catalogs=catalogs)
     channel = WhatsAppChannel(
-        app, clock=clock, retry_delays=(0.01, 0.02, 0.04), sweep_interval=3600.0
+        app,
+        clock=clock,
+        retry_delays=(0.01, 0.02, 0.04),
+        sweep_interval=3600.0,
+        hold_delays=(0.05,),
     )
     async with serving(app, channel) as base_url:
         running = Harness(app, channel, fake_graph, clock, base_url)

@@ -8,6 +8,7 @@ WhatsApp knows it), and free-form messages outside that window fail with 131047.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 from collections.abc import Callable
@@ -73,6 +74,12 @@ class FakeGraph:
     last_inbound: dict[str, dt.datetime] = field(default_factory=dict)
     #: Refusals to give to the next sends, in order: (HTTP status, error code).
     failures: list[tuple[int, int | None]] = field(default_factory=list)
+    #: Seconds given in a Retry-After header with the injected refusals (None: no header).
+    retry_after: float | None = None
+    #: Faults of the next sends, in order: "slow-delivered" (the message is sent, the answer
+    #: comes after `slow` seconds), "slow-lost" (nothing sent, the answer as late).
+    slow_sends: list[str] = field(default_factory=list)
+    slow: float = 0.0
     #: Like the real API, accept out-of-window messages and report 131047 in a status later.
     window_refusal_later: bool = False
     late_refusals: list[Sent] = field(default_factory=list)
@@ -118,8 +125,11 @@ class FakeGraph:
 
     def _refusal(self, error: Refused) -> web.Response:
         self.refused.append((error.code, error.reason))
+        injected = error.reason == "injected failure" and self.retry_after is not None
+        headers = {"Retry-After": str(self.retry_after)} if injected else {}
         return web.json_response(
-            {
+            headers=headers,
+            data={
                 "error": {
                     "message": f"(#{error.code}) {error.reason}",
                     "type": "OAuthException",
@@ -143,6 +153,10 @@ class FakeGraph:
             if self.failures:
                 status, code = self.failures.pop(0)
                 raise Refused(code or 0, "injected failure", status=status)
+            fault = self.slow_sends.pop(0) if self.slow_sends else None
+            if fault == "slow-lost":
+                await asyncio.sleep(self.slow)
+                raise Refused(131000, "injected timeout")
             body = await request.json()
             if not isinstance(body, dict):
                 raise Refused(100, "body is not an object")
@@ -159,6 +173,8 @@ class FakeGraph:
             self.late_refusals.append(sent)
         else:
             self.sent.append(sent)
+        if fault == "slow-delivered":
+            await asyncio.sleep(self.slow)
         return web.json_response(
             {
                 "messaging_product": "whatsapp",

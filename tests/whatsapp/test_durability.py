@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.channels.base import OutboxRetrier
-from bot.channels.whatsapp import WhatsAppChannel, signature_of
+from bot.channels.whatsapp import WhatsAppChannel, signature_of, update_id_of
 from bot.storage.whatsapp import WhatsAppInbound
 from dialogs.engine import Handled
 from dialogs.incoming import Incoming
@@ -79,8 +79,9 @@ async def test_a_crash_after_the_engine_s_commit_answers_once(
     assert await post(harness, amina, "bonjour") == 200
     (row,) = await stored(harness)
     # The dead process had handled it in the engine, but neither sent nor deleted it.
+    update_id = update_id_of(row.message_id, harness.channel.phone_number_id)
     handled: Handled = await harness.app.engine.handle(
-        Incoming("whatsapp", row.platform_id, row.message_id, payloads_payload(row))
+        Incoming("whatsapp", row.platform_id, update_id, payloads_payload(row))
     )
     assert handled.outbox_ids
     async with another_process(harness) as worker:

@@ -11,12 +11,21 @@ The only package that imports `telegram`. The way of one update:
    the replies are grouped into as few messages as keep their meaning (notes
    with the menu after them, a card with its buttons under it), rendered
    (HTML, inline keyboards, pages, 4,096-character chunks) and sent, each
-   outbox id marked sent; a failure marks the rest failed and `OutboxRetrier`
-   sends them later. A press on a menu redraws it in place; a card is never
+   outbox id marked sent before the next message goes (the replies were claimed
+   for this process as the engine queued them). A passing failure (a 429, a 500,
+   a timeout) holds the chat's lane and is tried again after a wait: the person's
+   later replies stay behind it, other chats go on; what Telegram refuses for good
+   is left in the outbox for `OutboxRetrier`. A press on a menu redraws it in place; a card is never
    redrawn.
 
 One lane per chat keeps a person's updates in order; different people run
-side by side. Conversation state lives in the database, never in PTB.
+side by side. Conversation state lives in the database, never in PTB. Replies
+queued behind older unsent ones of another process (or of a killed one) are
+not sent here: the outbox retrier sends them in order.
+
+Polling is supervised: an update that cannot be read is logged (its id only) and
+skipped, one the engine keeps failing on is recorded as rejected after a few
+tries; a poller that dies is started again, and `healthy` is False meanwhile.
 
 The request backend is `AiohttpRequest`, a PTB `BaseRequest` on aiohttp: it
 costs a fraction of the CPU of PTB's default httpx backend per call (see
@@ -29,12 +38,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import hmac
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -68,7 +78,7 @@ from bot.channels.telegram.rendering import (
     render,
     render_group,
 )
-from bot.channels.telegram.request import AiohttpRequest
+from bot.channels.telegram.request import AiohttpRequest, lenient_json
 from bot.channels.telegram.updates import (
     EXPIRED_OPTION,
     JsonObject,
@@ -106,6 +116,8 @@ __all__ = [
 
 log = logging.getLogger("passerelle.telegram")
 
+T = TypeVar("T")
+
 
 CHANNEL = "telegram"
 
@@ -139,6 +151,16 @@ SQLITE_HANDLING = 1
 
 
 SERVER_DB_HANDLING = 16
+
+
+#: Waits between tries of a send that failed for a passing reason (Telegram's
+#: `retry_after` comes first when it gives one); the last one repeats.
+HOLD_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+
+#: Tries of one update the engine fails on (a database refusing it) before it is
+#: recorded as rejected and polling moves past it.
+MAX_UPDATE_TRIES = 5
 
 
 #: The command list shown by Telegram clients, in each language.
@@ -209,6 +231,16 @@ class _Redelivery:
     done: asyncio.Future[None] = field(repr=False)
 
 
+@dataclass
+class _Claimed:
+    """Replies the outbox retrier claimed, sent in the chat's order like the live ones."""
+
+    chat_id: int
+    replies: tuple[Reply, ...]
+    outbox_ids: tuple[int, ...]
+    done: asyncio.Future[int] = field(repr=False)
+
+
 class TelegramChannel:
     """Passerelle on Telegram: long polling (`passerelle run`) or webhook (`passerelle serve`)."""
 
@@ -222,6 +254,7 @@ class TelegramChannel:
         limits: FloodLimits | None = None,
         poll_timeout: float = POLL_TIMEOUT,
         handling: int | None = None,
+        hold_delays: Sequence[float] = HOLD_DELAYS,
     ) -> None:
         settings = app.settings
         if not settings.telegram_token:
@@ -230,6 +263,9 @@ class TelegramChannel:
         self.app = app
         self.webhook = webhook
         self.poll_timeout = poll_timeout
+        self.hold_delays = tuple(hold_delays) or HOLD_DELAYS
+        #: The bot's id (the token's first part): update ids are only unique per bot.
+        self.bot_id = settings.telegram_token.partition(":")[0]
         root = settings.telegram_api_url.rstrip("/")
         self.bot: ExtBot[int] = ExtBot(
             settings.telegram_token,
@@ -241,13 +277,19 @@ class TelegramChannel:
         )
         self._secret = (settings.telegram_webhook_secret or "").encode()
         self._inbound: Lanes[_Inbound] = Lanes(self._take, CHANNEL)
-        self._outbound: Lanes[_Outbound | _Redelivery] = Lanes(self._send, CHANNEL)
+        self._outbound: Lanes[_Outbound | _Redelivery | _Claimed] = Lanes(self._send, CHANNEL)
         self._marks = SentMarks(app.outbox, CHANNEL)
+        #: Each chat's latest marks on their way: awaited before its next message.
+        self._marking: dict[int, asyncio.Future[None]] = {}
         #: The message holding each chat's latest keyboard (the menu a press may edit).
         self._keyboards: Recent[int, int] = Recent(REMEMBERED_CHATS)
         #: Options sent without an outbox id, for their pager and long ids.
         self._kept: Recent[str, Options] = Recent(REMEMBERED_CHATS)
         self._poller: asyncio.Task[None] | None = None
+        #: Loop time of the last answer to getUpdates (for `healthy`).
+        self._polled_at = 0.0
+        self._poll_down = False
+        self._tries: dict[int, int] = {}
         self._closed: asyncio.Future[None] | None = None
         self._accepting = False
         self._background: set[asyncio.Task[None]] = set()
@@ -284,7 +326,8 @@ class TelegramChannel:
             log.info("telegram.started mode=webhook")
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
-            self._poller = asyncio.create_task(self._poll())
+            self._polled_at = asyncio.get_running_loop().time()
+            self._poller = asyncio.create_task(self._supervise())
             log.info("telegram.started mode=polling")
 
     async def wait_closed(self) -> None:
@@ -312,6 +355,30 @@ class TelegramChannel:
             self._closed.set_result(None)
         log.info("telegram.stopped")
 
+    @property
+    def healthy(self) -> bool:
+        """False while polling is down: its task ended, or no answer for two long polls."""
+        if self.webhook or not self._accepting:
+            return True
+        if self._poller is None or self._poller.done() or self._poll_down:
+            return False
+        silence = asyncio.get_running_loop().time() - self._polled_at
+        return silence <= 2 * (self.poll_timeout + 10.0)
+
+    async def send_claimed(self, platform_id: str, items: Sequence[tuple[int, Reply]]) -> int:
+        """Send replies the outbox retrier claimed, in the chat's lane, as the live path
+        does (grouped, each group marked sent before the next, passing failures held);
+        how many were sent."""
+        if not platform_id.lstrip("-").isdigit():
+            retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+            await self.app.outbox.mark_failed([i for i, _ in items], retry_at, permanent=True)
+            return 0
+        chat_id = int(platform_id)
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        job = _Claimed(chat_id, tuple(r for _, r in items), tuple(i for i, _ in items), done)
+        self._outbound.push(chat_id, job)
+        return await done
+
     async def deliver(self, platform_id: str, replies: Sequence[Reply]) -> None:
         """Send replies again (for the outbox retrier), after what the chat is being sent."""
         if not platform_id.lstrip("-").isdigit():
@@ -337,7 +404,16 @@ class TelegramChannel:
         if query is not None and isinstance(query.get("id"), str):
             # Answered at once, whatever comes of it, so that no button keeps spinning.
             self._answer_soon(query["id"])
-        received = read_update(update)
+        try:
+            received = read_update(update)
+        except Exception as error:
+            # Never its content in the logs; the update is skipped, not retried forever.
+            log.warning(
+                "telegram.update.unreadable update_id=%s error=%s",
+                update.get("update_id"),
+                type(error).__name__,
+            )
+            received = None
         if received is None:
             log.info("telegram.update.ignored update_id=%s", update.get("update_id"))
             done.set_result(None)
@@ -345,12 +421,28 @@ class TelegramChannel:
         self._inbound.push(received.chat_id, _Inbound(received, done))
         return done
 
+    async def _supervise(self) -> None:
+        """Polling, started again whenever it dies of something unexpected."""
+        while True:
+            try:
+                await self._poll()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self._poll_down = True
+                log.error("telegram.poll.died error=%s", type(error).__name__)
+                await asyncio.sleep(1.0)
+                self._poll_down = False
+                log.info("telegram.poll.restarted")
+
     async def _poll(self) -> None:
         offset: int | None = None
         backoff = 1.0
         while True:
             try:
                 updates = await self._fetch(offset)
+                self._polled_at = asyncio.get_running_loop().time()
             except InvalidToken as error:
                 log.error("telegram.poll.token_rejected")
                 if self._closed is not None and not self._closed.done():
@@ -372,6 +464,7 @@ class TelegramChannel:
                 for update, result in zip(updates, results, strict=True)
                 if isinstance(result, BaseException)
             ]
+            failed = await self._still_worth_trying(failed)
             if failed:
                 # Not confirmed: Telegram gives them again, the engine drops what was done.
                 log.warning("telegram.poll.retry count=%d", len(failed))
@@ -381,6 +474,28 @@ class TelegramChannel:
             else:
                 offset = max(update["update_id"] for update in updates) + 1
                 backoff = 1.0
+
+    async def _still_worth_trying(self, failed: list[int]) -> list[int]:
+        """The failed updates to be fetched again; one failed too often is rejected."""
+        kept: list[int] = []
+        for update_id in failed:
+            tries = self._tries.get(update_id, 0) + 1
+            if tries < MAX_UPDATE_TRIES:
+                self._tries[update_id] = tries
+                kept.append(update_id)
+                continue
+            self._tries.pop(update_id, None)
+            log.error("telegram.update.rejected update_id=%d", update_id)
+            with contextlib.suppress(Exception):
+                await self.app.outbox.reject(CHANNEL, self._scoped(update_id), "handling failed")
+        if len(self._tries) > 10_000:
+            self._tries.clear()
+        return kept
+
+    def _scoped(self, update_id: int) -> str:
+        """The update id as the engine keeps it: with the bot's id (a new token, a new
+        sequence)."""
+        return f"{self.bot_id}:{update_id}"
 
     async def _fetch(self, offset: int | None) -> list[JsonObject]:
         """The next updates, as JSON (PTB's `Update` objects cost more than handling them)."""
@@ -413,7 +528,7 @@ class TelegramChannel:
         try:
             update = orjson.loads(body)
         except orjson.JSONDecodeError:
-            update = None
+            update = lenient_json(body)
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return JSONResponse({"ok": False, "description": "malformed update"}, 400)
         if not self._accepting:
@@ -464,7 +579,11 @@ class TelegramChannel:
             case _:
                 payload = action
         incoming = Incoming(
-            CHANNEL, str(received.chat_id), str(received.update_id), payload, received.locale_hint
+            CHANNEL,
+            str(received.chat_id),
+            self._scoped(received.update_id),
+            payload,
+            received.locale_hint,
         )
         async with self._handling:
             handled = await self.app.engine.handle(incoming)
@@ -485,7 +604,16 @@ class TelegramChannel:
 
     # -- sending (outbound lane) ---------------------------------------------------------------------
 
-    async def _send(self, job: _Outbound | _Redelivery) -> None:
+    async def _send(self, job: _Outbound | _Redelivery | _Claimed) -> None:
+        if isinstance(job, _Claimed):
+            try:
+                sent = await self._send_to(job.chat_id, None, job.replies, job.outbox_ids)
+            except Exception as error:
+                await self._failed(job.outbox_ids, DeliveryError(type(error).__name__))
+                job.done.set_exception(error)
+            else:
+                job.done.set_result(sent)
+            return
         if isinstance(job, _Redelivery):
             try:
                 for reply in job.replies:
@@ -501,34 +629,74 @@ class TelegramChannel:
         if job.page_turn is not None:
             await self._turn_page(received, job.page_turn)
             return
-        await self._send_replies(received, job.replies, job.outbox_ids)
+        try:
+            await self._send_replies(received, job.replies, job.outbox_ids)
+        except Exception as error:
+            # A fault of ours (a reply that will not render): given back to the outbox,
+            # never left claimed by this process until it stops.
+            await self._failed(job.outbox_ids, DeliveryError(type(error).__name__))
+            raise
 
     async def _send_replies(
         self, received: Received, replies: Sequence[Reply], outbox_ids: Sequence[int]
     ) -> None:
-        chat_id = received.chat_id
-        ids: list[int | None] = (
-            list(outbox_ids) if len(outbox_ids) == len(replies) else [None] * len(replies)
-        )
+        if len(outbox_ids) != len(replies):
+            # Queued behind older replies another sender holds: the outbox sends them all,
+            # in order, once those are sent.
+            log.info("telegram.delivery.held count=%d", len(replies))
+            return
+        await self._send_to(received.chat_id, received.pressed, replies, outbox_ids)
+
+    async def _send_to(
+        self,
+        chat_id: int,
+        pressed: PressedMessage | None,
+        replies: Sequence[Reply],
+        outbox_ids: Sequence[int],
+    ) -> int:
+        """Send claimed replies as grouped messages, each group marked sent before the next;
+        how many were sent (the rest were given back to the outbox)."""
+        ids: list[int | None] = list(outbox_ids)
         start = 0
-        if received.pressed is not None and self._may_edit(chat_id, received.pressed):
+        await self._marked(chat_id)
+        if pressed is not None and self._may_edit(chat_id, pressed):
             try:
-                start = await self._edit_menu(chat_id, received.pressed, replies, ids)
+                start = await self._edit_menu(chat_id, pressed, replies, ids)
             except DeliveryError as error:
                 await self._failed(ids, error)
-                return
+                return 0
         position = start
         for count in message_groups(replies[start:]):
             group = replies[position : position + count]
             last = position + count - 1
             operations = render_group(group, self._ref(replies[last], ids[last]))
+            await self._marked(chat_id)
             try:
                 await self._perform(chat_id, operations)
             except DeliveryError as error:
                 await self._failed(ids[position:], error)
-                return
-            self._marks.add(i for i in ids[position : last + 1] if i is not None)
+                return position
+            self._marking_now(chat_id, [i for i in ids[position : last + 1] if i is not None])
             position += count
+        return position
+
+    async def _marked(self, chat_id: int) -> None:
+        """Until what was last sent to the chat is marked sent."""
+        marking = self._marking.get(chat_id)
+        if marking is not None:
+            await asyncio.shield(marking)
+
+    def _marking_now(self, chat_id: int, ids: list[int]) -> None:
+        if not ids:
+            return
+        marking = self._marks.add(ids)
+        self._marking[chat_id] = marking
+
+        def forget(done: asyncio.Future[None]) -> None:
+            if self._marking.get(chat_id) is done:
+                del self._marking[chat_id]
+
+        marking.add_done_callback(forget)
 
     def _may_edit(self, chat_id: int, pressed: PressedMessage) -> bool:
         if pressed.shows_card:
@@ -561,7 +729,7 @@ class TelegramChannel:
             "reply_markup": markup_json(keyboard_of(options, ref)),
         }
         try:
-            await self._api("editMessageText", payload)
+            await self._steadily(lambda: self._api("editMessageText", payload))
         except DeliveryError as error:
             if not _not_modified(error):
                 if error.permanent:
@@ -569,7 +737,7 @@ class TelegramChannel:
                     return 0
                 raise
         self._keyboards.put(chat_id, pressed.message_id)
-        self._marks.add(outbox_id for outbox_id in ids if outbox_id is not None)
+        self._marking_now(chat_id, [outbox_id for outbox_id in ids if outbox_id is not None])
         return len(replies)
 
     async def _turn_page(self, received: Received, turn: _PageTurn) -> None:
@@ -585,42 +753,69 @@ class TelegramChannel:
             if not _not_modified(error):
                 log.warning("telegram.page_turn.failed reason=%s", error)
 
+    async def _steadily(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call` until it succeeds or fails for good: a passing failure (429, 500, a
+        timeout, no connection) is tried again after Telegram's `retry_after` or a growing
+        wait. The chat's lane waits meanwhile, so its later replies stay behind; the
+        claim on the replies is renewed by the outbox retrier, so nobody else sends them."""
+        failures = 0
+        while True:
+            try:
+                return await call()
+            except DeliveryError as error:
+                if error.permanent:
+                    raise
+                delay = self.hold_delays[min(failures, len(self.hold_delays) - 1)]
+                wait = error.retry_after if error.retry_after is not None else delay
+                failures += 1
+                log.warning(
+                    "telegram.delivery.held_back reason=%s tries=%d wait=%.1f",
+                    error,
+                    failures,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+
     async def _perform(self, chat_id: int, operations: Sequence[Operation]) -> None:
+        """Each operation in turn, each held until it succeeds or fails for good."""
         for operation in operations:
-            match operation:
-                case SendText(html=text, keyboard=keyboard):
-                    payload: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": HTML}
-                    if keyboard is not None:
-                        payload["reply_markup"] = markup_json(keyboard)
-                    sent = await self._api("sendMessage", payload)
-                    if keyboard is not None and isinstance(sent, dict):
-                        self._keyboards.put(chat_id, int(sent["message_id"]))
-                case SendFile(
-                    media=media, content=content, filename=filename, caption_html=caption
-                ):
-                    method, field_name = _FILE_METHODS[media]
-                    payload = {
-                        "chat_id": chat_id,
-                        field_name: InputFile(content, filename=filename),
-                    }
-                    if caption:
-                        payload.update(caption=caption, parse_mode=HTML)
-                    await self._api(method, payload)
-                case SendLocation(latitude=latitude, longitude=longitude):
-                    payload = {"chat_id": chat_id, "latitude": latitude, "longitude": longitude}
-                    await self._api("sendLocation", payload)
-                case DropKeyboard():
-                    message_id = self._keyboards.pop(chat_id)
-                    if message_id is None:
-                        continue
-                    try:
-                        payload = {"chat_id": chat_id, "message_id": message_id}
-                        await self._api("editMessageReplyMarkup", payload)
-                    except DeliveryError as error:
-                        if not error.permanent:
-                            raise
-                case _:
-                    raise TypeError(f"unknown operation {operation!r}")
+            await self._steadily(functools.partial(self._operate, chat_id, operation))
+
+    async def _operate(self, chat_id: int, operation: Operation) -> None:
+        match operation:
+            case SendText(html=text, keyboard=keyboard):
+                payload: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": HTML}
+                if keyboard is not None:
+                    payload["reply_markup"] = markup_json(keyboard)
+                sent = await self._api("sendMessage", payload)
+                if keyboard is not None and isinstance(sent, dict):
+                    self._keyboards.put(chat_id, int(sent["message_id"]))
+            case SendFile(media=media, content=content, filename=filename, caption_html=caption):
+                method, field_name = _FILE_METHODS[media]
+                payload = {
+                    "chat_id": chat_id,
+                    field_name: InputFile(content, filename=filename),
+                }
+                if caption:
+                    payload.update(caption=caption, parse_mode=HTML)
+                await self._api(method, payload)
+            case SendLocation(latitude=latitude, longitude=longitude):
+                payload = {"chat_id": chat_id, "latitude": latitude, "longitude": longitude}
+                await self._api("sendLocation", payload)
+            case DropKeyboard():
+                message_id = self._keyboards.pop(chat_id)
+                if message_id is None:
+                    return
+                try:
+                    payload = {"chat_id": chat_id, "message_id": message_id}
+                    await self._api("editMessageReplyMarkup", payload)
+                except DeliveryError as error:
+                    if not error.permanent:
+                        # Tried again: the keyboard is still there to drop.
+                        self._keyboards.put(chat_id, message_id)
+                        raise
+            case _:
+                raise TypeError(f"unknown operation {operation!r}")
 
     async def _api(self, method: str, payload: dict[str, Any]) -> Any:
         """One Bot API call on the hot path; what Telegram refuses becomes a DeliveryError.
@@ -663,7 +858,7 @@ class TelegramChannel:
         delay = error.retry_after or (3600.0 if error.permanent else 30.0)
         retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
         try:
-            await self.app.outbox.mark_failed(pending, retry_at)
+            await self.app.outbox.mark_failed(pending, retry_at, permanent=error.permanent)
         except Exception as failure:
             log.error(
                 "telegram.outbox.mark_failed_failed count=%d error=%s",

@@ -3,6 +3,7 @@ PTB's default httpx backend per call; see `benchmarks/telegram_bench.py`)."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.metrics import platform_api_error
 
 __all__ = [
     "AiohttpRequest",
+    "lenient_json",
 ]
 
 
@@ -70,9 +72,8 @@ class AiohttpRequest(BaseRequest):
         try:
             parsed = orjson.loads(payload)
         except orjson.JSONDecodeError:
-            try:
-                parsed = orjson.loads(payload.decode("utf-8", "replace"))
-            except orjson.JSONDecodeError:
+            parsed = lenient_json(payload)
+            if parsed is None:
                 raise TelegramError("Invalid server response") from None
         if not isinstance(parsed, dict):
             raise TelegramError("Invalid server response")
@@ -132,3 +133,32 @@ class AiohttpRequest(BaseRequest):
         if status >= 400:
             platform_api_error("telegram", status)
         return status, answer
+
+
+def lenient_json(payload: bytes) -> Any:
+    """JSON orjson refused, read again leniently; None if it is not JSON at all.
+
+    Telegram passes on what clients send, lone UTF-16 surrogates included (`"\\ud83d"` in a
+    name): orjson refuses the whole answer for one of them. The standard decoder takes them,
+    and each lone one becomes U+FFFD, so that one odd name never holds up a batch.
+    """
+    try:
+        parsed = json.loads(payload.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return None
+    return _scrubbed(parsed)
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            # Pairs written as two escapes join up; a lone surrogate becomes U+FFFD.
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    if isinstance(value, dict):
+        return {_scrubbed(key): _scrubbed(item) for key, item in value.items()}
+    return value

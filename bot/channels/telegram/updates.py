@@ -192,7 +192,7 @@ def read_update(update: JsonObject) -> Received | None:
         message_id, date = shown.get("message_id"), shown.get("date")
         if isinstance(message_id, int):
             # Telegram gives date 0 for a message it no longer shows to the bot.
-            when = dt.datetime.fromtimestamp(date, dt.UTC) if isinstance(date, int) else None
+            when = _moment(date) if isinstance(date, int) else None
             pressed = PressedMessage(message_id, when if date else None, _shows_card(shown))
     if not isinstance(chat_id, int):
         return None
@@ -201,3 +201,11 @@ def read_update(update: JsonObject) -> Received | None:
     return Received(
         update_id, chat_id, action, _language(sender), callback_id=query["id"], pressed=pressed
     )
+
+
+def _moment(timestamp: int) -> dt.datetime | None:
+    """A Unix time as a UTC datetime; None when out of any calendar's range."""
+    try:
+        return dt.datetime.fromtimestamp(timestamp, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -11,13 +11,22 @@ Why a person's message is never lost nor handled twice:
    time and stores each message in `whatsapp_inbound`, keyed by its WhatsApp id. Only after
    that commit does it answer 200; if the database fails it answers 503 and Meta delivers
    the webhook again (it retries for days).
-2. A task of this process then claims the stored message with a lease (a conditional
-   UPDATE only one process wins), hands it to the engine — which records the update id in
-   the same transaction as its effect and drops one it has seen — then deletes it.
+   A message no database takes (a lone surrogate, a NUL) is recorded as rejected with
+   its reason, and the others are stored and acknowledged all the same.
+2. A task of this process then takes the person's stored messages one at a time,
+   oldest first, each claimed with a lease (a conditional UPDATE only one process wins),
+   hands it to the engine — which records the update id, scoped by the phone number id,
+   in the same transaction as its effect and drops one it has seen — then deletes it.
+   While the person's oldest message is held (by another process, by one killed until
+   its lease ends, or after a failure until its retry), their newer ones wait: a
+   person's messages are handled in the order they came, across processes.
 3. Every process runs a sweeper that takes stored messages nobody handled (a crash
    between the 200 and the engine's commit, an expired lease). A message handled by the
    engine but not yet deleted is a duplicate the second time: no second effect, and the
-   replies already queued go out through the outbox."""
+   replies already queued go out through the outbox. One the engine keeps failing on is
+   rejected after `MAX_HANDLING_TRIES`.
+4. Replies are sent in order, each marked sent before the next; a passing failure is
+   tried again after a wait while the person's later replies stay behind it."""
 
 from __future__ import annotations
 
@@ -94,7 +103,8 @@ class WhatsAppChannel:
         retry_delays: Sequence[float] = (1.0, 2.0, 4.0, 8.0),
         sweep_interval: float = 5.0,
         sweep_grace: dt.timedelta = dt.timedelta(seconds=15),
-        lease: dt.timedelta = dt.timedelta(seconds=90),
+        lease: dt.timedelta | None = None,
+        hold_delays: Sequence[float] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0),
     ) -> None:
         settings = app.settings
         if not settings.whatsapp_token or not settings.whatsapp_phone_number_id:
@@ -112,7 +122,8 @@ class WhatsAppChannel:
         )
         self.sweep_interval = sweep_interval
         self.sweep_grace = sweep_grace
-        self.lease = lease
+        self.lease = lease or settings.delivery_lease
+        self.hold_delays = tuple(hold_delays) or (1.0,)
         #: Delivery statuses seen by this process (sent, delivered, read, failed...).
         self.statuses: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -143,6 +154,17 @@ class WhatsAppChannel:
             for task in pending:
                 task.cancel()
         await self.api.close()
+
+    async def send_claimed(self, platform_id: str, items: Sequence[tuple[int, Reply]]) -> int:
+        """Send replies the outbox retrier claimed, as the live path does; how many."""
+        lock = self._locks.get(platform_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[platform_id] = lock
+        async with lock:
+            return await self._send_queued(
+                platform_id, [reply for _, reply in items], [i for i, _ in items]
+            )
 
     async def deliver(self, platform_id: str, replies: Sequence[Reply]) -> None:
         labels = await self._labels(platform_id)
@@ -297,7 +319,7 @@ class WhatsAppChannel:
         if webhook.skipped:
             log.info("whatsapp.webhook.skipped count=%d", webhook.skipped)
         self._count(webhook.statuses)
-        stored: list[str] = []
+        stored: list[tuple[str, str]] = []
         if webhook.messages:
             try:
                 stored = await self.store.store_inbound(webhook.messages, self.clock())
@@ -311,7 +333,8 @@ class WhatsAppChannel:
                 len(webhook.messages) - len(stored),
             )
         if stored:
-            self._spawn(self._handle_all(stored))
+            people = list(dict.fromkeys(platform_id for _message, platform_id in stored))
+            self._spawn(self._handle_all(people))
         return PlainTextResponse("ok")
 
     def _count(self, statuses: Sequence[StatusUpdate]) -> None:
@@ -359,85 +382,136 @@ class WhatsAppChannel:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _handle_all(self, message_ids: Sequence[str]) -> None:
-        for message_id in message_ids:
-            await self.handle_stored(message_id)
+    async def _handle_all(self, people: Sequence[str]) -> None:
+        for platform_id in people:
+            await self.handle_person(platform_id)
 
-    async def handle_stored(self, message_id: str, now: dt.datetime | None = None) -> bool:
-        """Claim, handle and delete one stored message; False if someone else holds it."""
-        now = now or self.clock()
-        queued = await self.store.claim(message_id, now, now + self.lease)
-        if queued is None:
-            return False
-        lock = self._locks.get(queued.platform_id)
+    async def handle_person(self, platform_id: str, now: dt.datetime | None = None) -> int:
+        """Handle the person's stored messages, oldest first, until none is left or the
+        oldest is held elsewhere; how many were taken (handled, or failed and released)."""
+        lock = self._locks.get(platform_id)
         if lock is None:
             lock = asyncio.Lock()
-            self._locks[queued.platform_id] = lock
+            self._locks[platform_id] = lock
+        taken = 0
         async with lock:
-            try:
-                await self._handle(queued)
-            except Exception as error:
-                backoff = dt.timedelta(seconds=min(15 * 2**queued.attempts, 3600))
-                log.error(
-                    "whatsapp.inbound.failed error=%s attempts=%d",
-                    type(error).__name__,
-                    queued.attempts,
-                )
-                await self.store.release(message_id, now + backoff)
+            while True:
+                moment = now or self.clock()
+                queued = await self.store.claim_next(platform_id, moment, moment + self.lease)
+                if queued is None:
+                    return taken
+                taken += 1
+                if not await self._handle_one(queued, moment):
+                    return taken
+
+    async def _handle_one(self, queued: QueuedMessage, now: dt.datetime) -> bool:
+        """One claimed message through the engine; False when it failed (it waits for its
+        retry, and the person's newer messages behind it)."""
+        try:
+            replies = await self._handle(queued)
+        except Exception as error:
+            log.error(
+                "whatsapp.inbound.failed error=%s attempts=%d",
+                type(error).__name__,
+                queued.attempts,
+            )
+            if queued.attempts >= MAX_HANDLING_TRIES:
+                await self.store.reject(queued.message_id, "handling failed", now)
                 return True
-        await self.store.finish(message_id)
+            backoff = dt.timedelta(seconds=min(15 * 2**queued.attempts, 3600))
+            await self.store.release(queued.message_id, now + backoff)
+            return False
+        # Handled: deleted before sending, the replies safe in the outbox meanwhile.
+        await self.store.finish(queued.message_id)
+        if replies is not None:
+            await self._send_queued(queued.platform_id, *replies)
         return True
 
-    async def _handle(self, queued: QueuedMessage) -> None:
-        update_id = update_id_of(queued.message_id)
+    async def handle_stored(self, message_id: str, now: dt.datetime | None = None) -> bool:
+        """Handle a stored message of the sweep: its person's, oldest first (this one
+        among them); False if someone else holds them."""
+        platform_id = await self.store.person_of(message_id)
+        if platform_id is None:
+            return False
+        return await self.handle_person(platform_id, now) > 0
+
+    async def _handle(self, queued: QueuedMessage) -> tuple[Sequence[Reply], Sequence[int]] | None:
+        """The message through the engine: the replies to send and their outbox ids."""
+        update_id = update_id_of(queued.message_id, self.phone_number_id)
         payload = queued.payload
         if isinstance(payload, Pressed) and payload.option_id.startswith(MORE):
-            if await self._next_page(queued.platform_id, update_id, payload.option_id):
-                return
+            page = await self._next_page(queued.platform_id, update_id, payload.option_id)
+            if page is not None:
+                return page
         handled = await self.app.engine.handle(
             Incoming(CHANNEL, queued.platform_id, update_id, payload, queued.locale_hint)
         )
-        if not handled.duplicate:
-            await self._send_queued(queued.platform_id, handled.replies, handled.outbox_ids)
+        if handled.duplicate:
+            return None
+        return handled.replies, handled.outbox_ids
 
-    async def _next_page(self, platform_id: str, update_id: str, option_id: str) -> bool:
-        """Show the next page of a long list; False when it is unknown (the engine then
+    async def _next_page(
+        self, platform_id: str, update_id: str, option_id: str
+    ) -> tuple[Sequence[Reply], Sequence[int]] | None:
+        """The next page of a long list, queued; None when it is unknown (the engine then
         answers as for any expired button)."""
         key, _, number = option_id.removeprefix(MORE).partition(":")
         if not number.isdigit():
-            return False
+            return None
         options = await self.store.pages(key)
         if options is None or int(number) >= page_count(options):
-            return False
+            return None
         labels = await self._labels(platform_id)
         page = page_of(options, int(number), key, labels)
-        outbox_id = await self.store.queue_page(platform_id, update_id, page)
-        if outbox_id is not None:
-            await self._send_queued(platform_id, [page], [outbox_id])
-        return True
+        ids = await self.store.queue_page(platform_id, update_id, page)
+        return ([page], ids) if ids else ((), ())
 
     async def _send_queued(
         self, platform_id: str, replies: Sequence[Reply], outbox_ids: Sequence[int]
-    ) -> None:
-        """Send in order, marking each sent; what fails waits in the outbox for the retrier."""
+    ) -> int:
+        """Send in order, each marked sent before the next. A passing failure is tried
+        again after a wait (the claim is renewed meanwhile); what WhatsApp refuses for
+        good waits in the outbox for the retrier. Replies queued behind another sender's
+        (no ids) are the retrier's to send, in order."""
+        if len(outbox_ids) != len(replies):
+            if replies:
+                log.info("whatsapp.deliver.held count=%d", len(replies))
+            return 0
         labels = await self._labels(platform_id)
-        for index, (reply, outbox_id) in enumerate(zip(replies, outbox_ids, strict=False)):
-            try:
-                await self._send(platform_id, reply, labels)
-            except DeliveryError as error:
-                delay = dt.timedelta(seconds=error.retry_after or 30.0)
-                await self.app.outbox.mark_failed(outbox_ids[index:], utcnow() + delay)
-                log.warning("whatsapp.deliver.deferred remaining=%d", len(outbox_ids) - index)
-                return
+        for index, (reply, outbox_id) in enumerate(zip(replies, outbox_ids, strict=True)):
+            failures = 0
+            while True:
+                try:
+                    await self._send(platform_id, reply, labels)
+                    break
+                except DeliveryError as error:
+                    if error.permanent:
+                        retry_at = utcnow() + dt.timedelta(seconds=error.retry_after or 3600.0)
+                        await self.app.outbox.mark_failed(
+                            outbox_ids[index:], retry_at, permanent=True
+                        )
+                        log.warning("whatsapp.deliver.refused remaining=%d", len(replies) - index)
+                        return index
+                    wait = (
+                        error.retry_after
+                        or self.hold_delays[min(failures, len(self.hold_delays) - 1)]
+                    )
+                    failures += 1
+                    log.warning("whatsapp.deliver.held_back tries=%d wait=%.1f", failures, wait)
+                    await asyncio.sleep(wait)
             await self.app.outbox.mark_sent([outbox_id])
+        return len(replies)
 
     async def sweep(self, now: dt.datetime | None = None) -> int:
         """Handle what was stored and left unhandled; the number handled."""
         now = now or self.clock()
         handled = 0
-        for message_id in await self.store.due(now, self.sweep_grace):
-            if await self.handle_stored(message_id, now):
-                handled += 1
+        seen: set[str] = set()
+        for _message_id, platform_id in await self.store.due(now, self.sweep_grace):
+            if platform_id in seen:
+                continue
+            seen.add(platform_id)
+            handled += await self.handle_person(platform_id, now)
         if handled:
             log.info("whatsapp.sweep.handled count=%d", handled)
         return handled
@@ -492,6 +566,10 @@ def _template_value(value: object) -> str:
     """Template parameters may hold no new lines, tabs or runs of spaces, and not be empty."""
     text = " ".join(str(value).split())
     return shorten(text, MAX_TEMPLATE_PARAM)[0] if text else "-"
+
+
+#: Tries of one stored message the engine fails on before it is recorded as rejected.
+MAX_HANDLING_TRIES = 5
 
 
 def build(app: App, *, webhook: bool) -> WhatsAppChannel:

@@ -330,8 +330,10 @@ def decode_payload(raw: str) -> Payload:
     raise ValueError("unknown stored payload")
 
 
-def update_id_of(message_id: str) -> str:
-    """The engine's update id (at most 128 characters) for a WhatsApp message id."""
-    if len(message_id) <= 128:
-        return message_id
-    return "sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
+def update_id_of(message_id: str, phone_number_id: str) -> str:
+    """The engine's update id (at most 128 characters) for a WhatsApp message id, scoped by
+    the business phone number it came to."""
+    scoped = f"{phone_number_id}:{message_id}"
+    if len(scoped) <= 128:
+        return scoped
+    return "sha256:" + hashlib.sha256(scoped.encode()).hexdigest()

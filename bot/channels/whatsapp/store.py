@@ -4,11 +4,13 @@ long lists' pages and notifications awaiting their status (tables in `bot.storag
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +25,7 @@ from bot.channels.whatsapp.inbound import (
     is_bsuid,
 )
 from bot.db import Database
-from bot.storage import Outbox, PersonRow
+from bot.storage import Outbox, PersonRow, RejectedUpdate
 from bot.storage.whatsapp import (
     WhatsAppAlias,
     WhatsAppContact,
@@ -46,6 +48,42 @@ __all__ = [
 ]
 
 log = logging.getLogger("passerelle.whatsapp")
+
+
+def unstorable(message: InboundMessage) -> str | None:
+    """Why a message cannot be stored, or None: text no database takes (a lone UTF-16
+    surrogate, which JSON may carry, or a NUL, which PostgreSQL refuses)."""
+    try:
+        payload = encode_payload(message.payload)
+    except (TypeError, ValueError):
+        return "unreadable payload"
+    texts = [
+        message.message_id,
+        message.sender.bsuid or "",
+        message.sender.wa_id or "",
+        message.locale_hint or "",
+        payload,
+    ]
+    for text in texts:
+        if "\x00" in text:
+            return "invalid text"
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "invalid text"
+    return None
+
+
+def _safe_id(message_id: str) -> str:
+    """A message id as it can be recorded (at most 128 characters, valid text)."""
+    try:
+        message_id.encode("utf-8")
+    except UnicodeEncodeError:
+        message_id = message_id.encode("utf-8", "replace").decode("utf-8")
+    message_id = message_id.replace("\x00", "")
+    if len(message_id) <= 128:
+        return message_id
+    return "sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -83,11 +121,30 @@ class WhatsAppStore:
 
     async def store_inbound(
         self, messages: Sequence[InboundMessage], now: dt.datetime
-    ) -> list[str]:
-        """Resolve senders, keep their last inbound time, queue the messages; one commit."""
-        stored: list[str] = []
+    ) -> list[tuple[str, str]]:
+        """Resolve senders, keep their last inbound time, queue the messages; one commit.
+
+        The stored messages as (message id, person); a message that cannot be stored (text
+        no database takes: a lone surrogate, a NUL) is recorded as rejected with its
+        reason instead, so that acknowledging the rest never means losing it silently or
+        having the whole webhook delivered again forever. Messages are kept in the order
+        they came (one microsecond apart within a webhook): a person's are handled so.
+        """
+        stored: list[tuple[str, str]] = []
         async with self.write_sessions() as session, session.begin():
-            for message in messages:
+            for index, message in enumerate(messages):
+                reason = unstorable(message)
+                if reason is not None:
+                    log.warning("whatsapp.inbound.rejected reason=%s", reason)
+                    await session.merge(
+                        RejectedUpdate(
+                            channel=CHANNEL,
+                            update_id=_safe_id(message.message_id),
+                            reason=reason,
+                            rejected_at=now,
+                        )
+                    )
+                    continue
                 platform_id = await self._resolve(session, message.sender)
                 sent_at = min(message.sent_at or now, now)
                 await self._touch(session, platform_id, sent_at, now)
@@ -99,14 +156,14 @@ class WhatsAppStore:
                                 platform_id=platform_id,
                                 payload=encode_payload(message.payload),
                                 locale_hint=message.locale_hint,
-                                received_at=now,
+                                received_at=now + dt.timedelta(microseconds=index),
                                 attempts=0,
                             )
                         )
                         await session.flush()
                 except IntegrityError:
                     continue  # delivered again while still queued: the first copy is handled
-                stored.append(message.message_id)
+                stored.append((message.message_id, platform_id))
         return stored
 
     async def _resolve(self, session: AsyncSession, sender: Sender) -> str:
@@ -173,10 +230,33 @@ class WhatsAppStore:
             row.last_inbound_at = sent_at
             row.updated_at = now
 
+    async def claim_next(
+        self, platform_id: str, now: dt.datetime, until: dt.datetime
+    ) -> QueuedMessage | None:
+        """Take the person's oldest stored message for handling; None when there is none or
+        someone holds it (another worker, a killed one until its lease ends, or a failure
+        waiting for its retry): the person's newer messages wait behind it, in any process.
+
+        One conditional UPDATE: of two workers only one takes it (the row's lock on
+        PostgreSQL, the single writer on SQLite)."""
+        oldest = (
+            select(WhatsAppInbound.message_id)
+            .where(WhatsAppInbound.platform_id == platform_id)
+            .order_by(WhatsAppInbound.received_at, WhatsAppInbound.message_id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        return await self._claim(oldest, now, until)
+
     async def claim(
         self, message_id: str, now: dt.datetime, until: dt.datetime
     ) -> QueuedMessage | None:
         """Take a stored message for handling; None when another worker holds it or it is gone."""
+        return await self._claim(message_id, now, until)
+
+    async def _claim(
+        self, message_id: Any, now: dt.datetime, until: dt.datetime
+    ) -> QueuedMessage | None:
         async with self.write_sessions() as session, session.begin():
             result = await session.execute(
                 update(WhatsAppInbound)
@@ -188,11 +268,13 @@ class WhatsAppStore:
                     ),
                 )
                 .values(claimed_until=until, attempts=WhatsAppInbound.attempts + 1)
+                .returning(WhatsAppInbound.message_id)
                 .execution_options(synchronize_session=False)
             )
-            if getattr(result, "rowcount", 0) != 1:
+            taken = result.scalar_one_or_none()
+            if taken is None:
                 return None
-            row = await session.get(WhatsAppInbound, message_id)
+            row = await session.get(WhatsAppInbound, taken)
             if row is None:
                 return None
             try:
@@ -208,6 +290,13 @@ class WhatsAppStore:
                 attempts=row.attempts,
             )
 
+    async def person_of(self, message_id: str) -> str | None:
+        async with self.sessions() as session:
+            platform_id: str | None = await session.scalar(
+                select(WhatsAppInbound.platform_id).where(WhatsAppInbound.message_id == message_id)
+            )
+            return platform_id
+
     async def release(self, message_id: str, retry_at: dt.datetime) -> None:
         async with self.write_sessions() as session, session.begin():
             await session.execute(
@@ -222,11 +311,29 @@ class WhatsAppStore:
                 delete(WhatsAppInbound).where(WhatsAppInbound.message_id == message_id)
             )
 
-    async def due(self, now: dt.datetime, grace: dt.timedelta, limit: int = 100) -> list[str]:
-        """Stored messages nobody is handling: never claimed for a while, or lease expired."""
+    async def reject(self, message_id: str, reason: str, now: dt.datetime) -> None:
+        """Give up on a stored message (recorded with the reason, never its content)."""
+        async with self.write_sessions() as session, session.begin():
+            await session.merge(
+                RejectedUpdate(
+                    channel=CHANNEL,
+                    update_id=_safe_id(message_id),
+                    reason=reason,
+                    rejected_at=now,
+                )
+            )
+            await session.execute(
+                delete(WhatsAppInbound).where(WhatsAppInbound.message_id == message_id)
+            )
+
+    async def due(
+        self, now: dt.datetime, grace: dt.timedelta, limit: int = 100
+    ) -> list[tuple[str, str]]:
+        """Stored messages nobody is handling (never claimed for a while, or lease expired),
+        as (message id, person), oldest first."""
         async with self.sessions() as session:
-            rows = await session.scalars(
-                select(WhatsAppInbound.message_id)
+            rows = await session.execute(
+                select(WhatsAppInbound.message_id, WhatsAppInbound.platform_id)
                 .where(
                     or_(
                         (WhatsAppInbound.claimed_until.is_(None))
@@ -237,7 +344,7 @@ class WhatsAppStore:
                 .order_by(WhatsAppInbound.received_at)
                 .limit(limit)
             )
-            return list(rows)
+            return [(message_id, platform_id) for message_id, platform_id in rows]
 
     async def last_inbound(self, platform_id: str) -> dt.datetime | None:
         async with self.sessions() as session:
@@ -274,10 +381,10 @@ class WhatsAppStore:
         reply = decode_reply(row.options)
         return reply if isinstance(reply, Options) else None
 
-    async def queue_page(self, platform_id: str, update_id: str, page: Options) -> int | None:
-        """Record the "more" press and queue the page, in one unit; None for a duplicate."""
-        ids = await self.outbox.queue(CHANNEL, platform_id, update_id, [page])
-        return ids[0] if ids else None
+    async def queue_page(self, platform_id: str, update_id: str, page: Options) -> list[int]:
+        """Record the "more" press and queue the page, in one unit: its outbox id, none for
+        a duplicate or when it waits behind older replies (the retrier sends it)."""
+        return await self.outbox.queue(CHANNEL, platform_id, update_id, [page]) or []
 
     async def remember_notification(
         self,
