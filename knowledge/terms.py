@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
 from knowledge.locales import locale_data
 from knowledge.normalize import Script, fold, script_of
@@ -73,7 +73,11 @@ _SCRIPT_LOCALES: dict[Script, tuple[str, ...]] = {
 
 # Only where the library has a list; elsewhere the per-locale idf already makes such
 # words weigh little.
-_LISTS = {"french": STOPWORDS_FRENCH, "english": STOPWORDS_EN}
+_LISTS = {
+    "french": STOPWORDS_FRENCH,
+    "english": STOPWORDS_EN,
+    "english_plus": STOPWORDS_EN_PLUS,
+}
 _STOPWORDS: dict[str, frozenset[str]] = {
     code: frozenset(fold(word) for word in _LISTS[data.search.stopwords])
     for code, data in locale_data().items()

@@ -35,7 +35,7 @@ class SearchRules(BaseModel):
     #: Terms cut to this many letters (after the stemmer, if any); None keeps them whole.
     prefix: int | None = Field(gt=0)
     #: A stopword list of bm25s, where it has one.
-    stopwords: Literal["english", "french"] | None
+    stopwords: Literal["english", "english_plus", "french"] | None
 
 
 class LocaleData(BaseModel):

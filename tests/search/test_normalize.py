@@ -165,3 +165,9 @@ def test_french_desk_terms_in_other_texts_are_reduced_as_french() -> None:
     assert document_term("recepisses", "ar") == document_term("recepisse", "fr")
     assert is_stopword("de", "fr") and is_stopword("the", "en")
     assert not is_stopword("de", "ro")
+
+
+def test_english_question_words_are_not_indexed() -> None:
+    # "what can you do?" in a title must not answer every "how do i ...?"
+    assert all(is_stopword(word, "en") for word in ("where", "how", "what", "do", "can"))
+    assert not is_stopword("where", "fr") and not is_stopword("asylum", "en")
