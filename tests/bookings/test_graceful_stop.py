@@ -64,12 +64,16 @@ async def test_the_job_runner_finishes_the_notification_it_is_sending(
 
 async def test_the_outbox_retrier_finishes_the_reply_it_is_sending(app: App) -> None:
     [outbox_id] = await app.outbox.queue("console", "ana", "u-1", [Text("…")]) or [0]
-    # Older than the moment the live path keeps for itself.
+    # Left by a sender whose lease ran out: the retrier's to send.
     async with app.database.write_sessions() as session, session.begin():
         await session.execute(
             update(OutboxRow)
             .where(OutboxRow.id == outbox_id)
-            .values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
+            .values(
+                created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
+                claimed_by=None,
+                claimed_until=None,
+            )
         )
     channel = SlowChannel()
     retrier = OutboxRetrier(app.outbox, channel, interval=0.05)
