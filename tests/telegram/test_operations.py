@@ -114,8 +114,12 @@ async def test_passerelle_serve_finishes_what_it_sends_on_sigterm(
         unsent = database.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()
         sent = database.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()
     assert unsent == (0,) and sent[0] >= 1
-    # Every line is JSON (uvicorn's own included), with the stop's events in order.
-    events = [json.loads(line).get("event") for line in log.splitlines() if line.strip()]
+    # Every log line is JSON (uvicorn's own included), with the stop's events in order; the
+    # workspace's address is printed for the operator, not logged.
+    printed = ("Agents' workspace: ", "  (public: ")
+    lines = [line for line in log.splitlines() if line.strip()]
+    assert any(line.startswith(printed[0]) for line in lines)
+    events = [json.loads(line).get("event") for line in lines if not line.startswith(printed)]
     assert events.index("passerelle.stopping") < events.index("telegram.stopped")
     assert events[-1] == "passerelle.stopped"
     assert slow_api.errors == []
