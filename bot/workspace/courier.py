@@ -75,7 +75,43 @@ def language_name(code: str, reader: str) -> str:
         return code
 
 
-class Courier:
+class Periodic:
+    """A pass every `interval` seconds in the background, until stopped; a failing pass is
+    logged (its kind only) and the next one comes as usual."""
+
+    interval: float
+    _task: asyncio.Task[None] | None
+    #: The log event of a failed pass.
+    failure_event = "workspace.pass_failed"
+
+    async def run_once(self, now: dt.datetime | None = None) -> object:
+        raise NotImplementedError
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception as error:
+                log.error("%s error=%s", self.failure_event, type(error).__name__)
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+
+class Courier(Periodic):
+    failure_event = "workspace.courier_failed"
+
     def __init__(
         self,
         app: App,
@@ -88,7 +124,7 @@ class Courier:
         self.senders = {sender.name: sender for sender in senders}
         self.clock = clock or app.engine.clock
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._task = None
         self._pruned_at: dt.datetime | None = None
 
     # -- a reply -----------------------------------------------------------------------------
@@ -392,27 +428,6 @@ class Courier:
             session.add(DigestMarkRow(sent_at=now, tickets=total))
         log.info("workspace.digest tickets=%d", total)
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception as error:
-                log.error("workspace.courier_failed error=%s", type(error).__name__)
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
 
 async def queue(
     session: AsyncSession, person: PersonRow, replies: Sequence[Reply], now: dt.datetime
@@ -435,15 +450,17 @@ async def queue(
     return [row.id for row in rows]
 
 
-class ConsoleMailbox:
+class ConsoleMailbox(Periodic):
     """`passerelle chat`: what the workspace sent to the person at this terminal (an agent's
     reply, a take-over notice) is printed between their messages."""
+
+    failure_event = "workspace.mailbox_failed"
 
     def __init__(self, app: App, console: ConsolePrinter, interval: float = 2.0) -> None:
         self.app = app
         self.console = console
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._task = None
 
     async def run_once(self, now: dt.datetime | None = None) -> int:
         now = now or dt.datetime.now(dt.UTC)
@@ -457,27 +474,6 @@ class ConsoleMailbox:
             self.console.render([reply for _, reply in mine])
             await self.app.outbox.mark_sent([oid for oid, _ in mine])
         return len(mine)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception as error:
-                log.error("workspace.mailbox_failed error=%s", type(error).__name__)
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
 
 
 class ConsolePrinter(Protocol):
